@@ -1,0 +1,3 @@
+from connectorkit.cli.main import main
+
+main()

@@ -1,0 +1,183 @@
+"""``connectorkit new``: an API description in, a complete connector package out."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from connectorkit.authoring.auth import AuthConfig, AuthModel, build_auth
+from connectorkit.authoring.branding import check_brand_color, check_icon, default_brand_color, generate_icon
+from connectorkit.authoring.source import Spec, SpecFormat
+from connectorkit.definition.package import DEFINITION, ICON, PROPERTIES, SCRIPT, ConnectorPackage
+from connectorkit.definition.swagger import Swagger
+from connectorkit.errors import InputError
+
+POWERAPPS_URL = "https://api.powerapps.com"
+POWERAPPS_API_VERSION = "2016-11-01"
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_BAD_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+@dataclass
+class NewOptions:
+    name: str
+    auth: AuthConfig = field(default_factory=AuthConfig)
+    icon: Path | None = None
+    brand_color: str | None = None
+    publisher: str | None = None
+    stack_owner: str | None = None
+    environment: str | None = None
+
+
+@dataclass
+class NewResult:
+    package: ConnectorPackage
+    source_format: SpecFormat
+    auth: AuthModel
+    operations: int
+    triggers: int
+    icon_generated: bool
+
+
+def check_name(name: str) -> str:
+    stripped = name.strip()
+    if not stripped or stripped in (".", "..") or _BAD_NAME.search(stripped):
+        raise InputError(f"NAME {name!r}: not usable as a folder name (no slashes, colons or control characters)")
+    return stripped
+
+
+def _import_swagger2(spec: Spec) -> dict[str, Any]:
+    definition = copy.deepcopy(spec.value)
+    for key in ("info", "paths"):
+        if not isinstance(definition.get(key), dict):
+            line, column = spec.document.locate(f"/{key}")
+            raise InputError(f"{spec.location}:{line}:{column}: Swagger 2.0 needs an '{key}' object")
+    return definition
+
+
+_IMPORTERS: dict[SpecFormat, Callable[[Spec], dict[str, Any]]] = {SpecFormat.SWAGGER_2: _import_swagger2}
+
+
+def import_definition(spec: Spec) -> dict[str, Any]:
+    """The Swagger 2.0 definition for ``spec``, whatever format it came in."""
+    importer = _IMPORTERS.get(spec.format)
+    if importer is None:
+        raise InputError(
+            f"{spec.location}: {spec.format.label} import is not available in this version; "
+            "give a Swagger 2.0 definition"
+        )
+    return importer(spec)
+
+
+def _drop_scheme(definition: dict[str, Any], scheme: str) -> None:
+    defs = definition.get("securityDefinitions")
+    if isinstance(defs, dict):
+        defs.pop(scheme, None)
+        if not defs:
+            del definition["securityDefinitions"]
+
+    def strip(requirements: Any) -> Any:
+        if not isinstance(requirements, list):
+            return requirements
+        kept = [r for r in requirements if not (isinstance(r, dict) and scheme in r)]
+        return kept
+
+    if "security" in definition:
+        definition["security"] = strip(definition["security"])
+        if not definition["security"]:
+            del definition["security"]
+    for op in Swagger(definition).operations():
+        if "security" in op.raw:
+            op.raw["security"] = strip(op.raw["security"])
+
+
+def _readme(title: str, description: str, publisher: str | None, swagger: Swagger, auth: AuthModel) -> str:
+    lines = [f"# {title}", "", description.strip() or f"Connector for the {title} API.", ""]
+    lines += [f"## Publisher: {publisher or '<your company>'}", ""]
+    lines += ["## Prerequisites", "", f"An account with access to the {title} API.", ""]
+    lines += ["## Supported Operations", ""]
+    for op in swagger.operations():
+        heading = op.summary or op.operation_id or f"{op.method.upper()} {op.path}"
+        lines += [f"### {heading}", ""]
+        text = op.raw.get("description") or op.summary or ""
+        if text:
+            lines += [str(text).strip(), ""]
+    lines += ["## Obtaining Credentials", ""]
+    lines += [_credentials_text(auth), ""]
+    lines += ["## Known Issues and Limitations", "", "None known.", ""]
+    return "\n".join(lines)
+
+
+def _credentials_text(auth: AuthModel) -> str:
+    return {
+        "none": "No credentials are needed.",
+        "apiKey": "Create an API key in your account and enter it when you create a connection.",
+        "basic": "Enter your user name and password when you create a connection.",
+        "aad": "Sign in with your Microsoft Entra ID (Azure AD) work account when you create a connection.",
+        "oauth2": "Sign in with your account when you create a connection.",
+        "clientCredentials": "Register an application with the API's identity provider and enter its client ID "
+        "and client secret when you create a connection.",
+    }.get(auth.kind, "")
+
+
+def create_connector(spec: Spec, options: NewOptions) -> NewResult:
+    """Build the connector package in memory; nothing touches the disk here."""
+    name = check_name(options.name)
+    definition = import_definition(spec)
+    swagger = Swagger(definition)
+    title = swagger.title or name
+    auth = build_auth(swagger, options.auth, title=title, where=spec.location)
+    if auth.drop_scheme and auth.scheme:
+        _drop_scheme(definition, auth.scheme)
+
+    color = check_brand_color(options.brand_color) if options.brand_color else default_brand_color(name)
+    if options.icon is not None:
+        icon = check_icon(options.icon)
+        generated = False
+    else:
+        icon = generate_icon(title, color)
+        generated = True
+
+    operations = list(swagger.operations())
+    triggers = sum(1 for op in operations if op.is_trigger)
+    capabilities = ["actions"] + (["triggers"] if triggers else [])
+    properties: dict[str, Any] = {
+        "connectionParameters": auth.connection_parameters,
+        "iconBrandColor": color,
+        "capabilities": capabilities,
+    }
+    if auth.policies:
+        properties["policyTemplateInstances"] = auth.policies
+    if auth.script is not None:
+        properties["scriptOperations"] = auth.script_operations or []
+    if options.publisher:
+        properties["publisher"] = options.publisher
+    if options.stack_owner:
+        properties["stackOwner"] = options.stack_owner
+
+    settings: dict[str, Any] = {}
+    if options.environment:
+        env = options.environment.strip().lower()
+        if not _GUID.match(env):
+            raise InputError(f"--environment {options.environment!r}: expected an environment GUID")
+        settings["environment"] = env
+    settings.update({"apiProperties": PROPERTIES, "apiDefinition": DEFINITION, "icon": ICON})
+    if auth.script is not None:
+        settings["script"] = SCRIPT
+    settings.update({"powerAppsUrl": POWERAPPS_URL, "powerAppsApiVersion": POWERAPPS_API_VERSION})
+
+    description = str(swagger.info.get("description") or "")
+    package = ConnectorPackage(
+        definition=definition,
+        api_properties={"properties": properties},
+        settings=settings,
+        icon=icon,
+        script=auth.script,
+        readme=_readme(title, description, options.publisher, swagger, auth),
+    )
+    package.properties  # noqa: B018 - the typed view must accept what we generate
+    return NewResult(package, spec.format, auth, len(operations) - triggers, triggers, generated)

@@ -1,0 +1,59 @@
+"""What every command shares: consoles, output formats, and turning errors into exit codes."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from enum import Enum
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from connectorkit.errors import EXIT_FAILURE, ConnectorkitError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+log = logging.getLogger("connectorkit")
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+FORMAT_OPTION = typer.Option(OutputFormat.text, "--format", "-f", help="Output as human-readable text or as JSON.")
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output: plain JSON on stdout, nothing else."""
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def handle_errors(func: F) -> F:
+    """Run a command; a :class:`ConnectorkitError` becomes one line on stderr and its exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ConnectorkitError as exc:
+            raise fail(str(exc), exc.exit_code) from None
+        except KeyboardInterrupt:
+            raise fail("interrupted", 130) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as exc:  # a bug: say so plainly, keep the traceback for --debug
+            log.debug("internal error", exc_info=True)
+            raise fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)", EXIT_FAILURE) from None
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,50 @@
+"""The ``connectorkit`` command."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+from rich.logging import RichHandler
+
+from connectorkit import __version__
+from connectorkit.cli import new as new_command
+from connectorkit.cli import show as show_command
+from connectorkit.cli.common import err
+
+app = typer.Typer(
+    name="connectorkit",
+    help="Build, validate, run and ship Microsoft Power Platform custom connectors, offline.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"connectorkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log what connectorkit is doing (to stderr)."),
+    debug: bool = typer.Option(False, "--debug", help="Log everything, with tracebacks for internal errors."),
+) -> None:
+    """Exit codes: 0 ok, 1 findings or failure, 2 usage or input error."""
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    handler = RichHandler(console=err, show_time=False, show_path=False, rich_tracebacks=debug)
+    logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
+
+
+new_command.register(app)
+show_command.register(app)
+
+
+def main() -> None:
+    app()
