@@ -17,6 +17,7 @@ from connectorkit.errors import InputError
 log = logging.getLogger(__name__)
 
 MAX_SPEC_BYTES = 64 * 1024 * 1024
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class SpecFormat(str, Enum):
@@ -89,7 +90,8 @@ def detect_format(value: Any, location: str) -> SpecFormat:
 
 def fetch(url: str, client: httpx.Client) -> bytes:
     """Download ``url``; every way it can fail becomes a one-line :class:`InputError`."""
-    if urlsplit(url).scheme == "http":
+    parts = urlsplit(url)
+    if parts.scheme == "http" and parts.hostname not in _LOOPBACK:
         log.warning("%s: fetched over plain http; use https for anything but a local server", url)
     try:
         with client.stream("GET", url, follow_redirects=True) as response:

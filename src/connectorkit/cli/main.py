@@ -39,7 +39,12 @@ def root(
     """Exit codes: 0 ok, 1 findings or failure, 2 usage or input error."""
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     handler = RichHandler(console=err, show_time=False, show_path=False, rich_tracebacks=debug)
-    logging.basicConfig(level=level, handlers=[handler], format="%(message)s", force=True)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    # Only our own logger: libraries (and a test's loopback server) keep their own logging.
+    logger = logging.getLogger("connectorkit")
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False
 
 
 new_command.register(app)
