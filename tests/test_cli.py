@@ -12,12 +12,13 @@ from pathlib import Path
 import httpx
 import pytest
 import trustme
-from conftest import EXAMPLE
 from pytest_httpserver import HTTPServer
 
 from connectorkit import __version__
 from connectorkit.authoring.source import SpecFormat, read_spec
 from connectorkit.errors import InputError
+
+from conftest import EXAMPLE
 
 
 def assert_clean_failure(result, *needles: str, code: int = 2) -> None:
@@ -101,7 +102,9 @@ def test_https_url_through_a_given_client(tmp_path):
     server = HTTPServer(host="127.0.0.1", port=0, ssl_context=server_context)
     server.start()
     try:
-        server.expect_request("/swagger.yaml").respond_with_data("swagger: '2.0'\ninfo: {title: T, version: '1'}\npaths: {}\n")
+        server.expect_request("/swagger.yaml").respond_with_data(
+            "swagger: '2.0'\ninfo: {title: T, version: '1'}\npaths: {}\n"
+        )
         client_context = __import__("ssl").create_default_context()
         ca.configure_trust(client_context)
         with httpx.Client(verify=client_context) as client:
@@ -109,7 +112,7 @@ def test_https_url_through_a_given_client(tmp_path):
         assert spec.location.startswith("https://")
         assert spec.format is SpecFormat.SWAGGER_2
         assert spec.value["info"]["title"] == "T"
-        with httpx.Client() as untrusting, pytest.raises(InputError, match="cannot connect|cannot fetch"):
+        with httpx.Client() as untrusting, pytest.raises(InputError, match=r"cannot connect|cannot fetch"):
             read_spec(server.url_for("/swagger.yaml"), client=untrusting)
     finally:
         server.stop()
@@ -205,7 +208,9 @@ def test_bad_connector_name(cli, tmp_path, name):
 
 def test_bad_environment_and_redirect_mode(cli, tmp_path):
     assert_clean_failure(cli("new", "P", "--from", EXAMPLE, "-o", tmp_path, "--environment", "prod"), "--environment")
-    assert_clean_failure(cli("new", "P", "--from", EXAMPLE, "-o", tmp_path, "--redirect-mode", "Sideways"), "redirect mode")
+    assert_clean_failure(
+        cli("new", "P", "--from", EXAMPLE, "-o", tmp_path, "--redirect-mode", "Sideways"), "redirect mode"
+    )
     assert not (tmp_path / "P").exists()
 
 
@@ -233,7 +238,13 @@ def test_json_output_is_data_only(cli, tmp_path):
     result = cli("new", "Petstore", "--from", EXAMPLE, "-o", tmp_path, "--format", "json")
     data = json.loads(result.stdout)
     assert data["auth"]["kind"] == "apiKey"
-    assert data["files"] == ["apiDefinition.swagger.json", "apiProperties.json", "icon.png", "readme.md", "settings.json"]
+    assert data["files"] == [
+        "apiDefinition.swagger.json",
+        "apiProperties.json",
+        "icon.png",
+        "readme.md",
+        "settings.json",
+    ]
 
 
 def test_show_reports_repairs_with_positions(cli, tmp_path):

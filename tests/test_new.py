@@ -10,8 +10,9 @@ from typing import Any
 
 import jsonschema
 import pytest
-from conftest import EXAMPLE, load_schema, needs_schemas
 from PIL import Image
+
+from conftest import EXAMPLE, load_schema, needs_schemas
 
 AAD_AUTHORIZE = "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize"
 AAD_TOKEN = "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
@@ -360,8 +361,9 @@ def _png(tmp_path: Path, size: tuple[int, int], fmt: str = "PNG", name: str = "i
 
 def test_generated_icon_is_certifiable(cli, tmp_path):
     cli("new", "Pet Store", "--from", EXAMPLE, "-o", tmp_path, "--brand-color", "#1F6FEB")
-    image = Image.open(tmp_path / "Pet Store" / "icon.png").convert("RGB")
-    assert image.format is None or True
+    raw = Image.open(tmp_path / "Pet Store" / "icon.png")
+    assert raw.format == "PNG"
+    image = raw.convert("RGB")
     assert image.size == (230, 230)
     assert image.getpixel((0, 0)) == (0x1F, 0x6F, 0xEB)
     assert _props(tmp_path / "Pet Store")["properties"]["iconBrandColor"] == "#1f6feb"

@@ -10,7 +10,6 @@ for a token on every call. No client secret is ever placed in a generated file.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,7 +83,9 @@ class AuthConfig:
             raise InputError(f"{path}: 'scopes' must be a list of strings or a space-separated string")
         config = cls(
             client_id=_str_or_none(pick("oauth2.clientId", "clientId"), path, "clientId"),
-            resource_uri=_str_or_none(pick("oauth2.resourceUri", "resourceUri", "oauth2.resource"), path, "resourceUri"),
+            resource_uri=_str_or_none(
+                pick("oauth2.resourceUri", "resourceUri", "oauth2.resource"), path, "resourceUri"
+            ),
             tenant_id=_str_or_none(pick("oauth2.tenantId", "tenantId"), path, "tenantId"),
             login_uri=_str_or_none(pick("oauth2.loginUri", "loginUri"), path, "loginUri"),
             scopes=scopes,
@@ -185,9 +186,7 @@ def build_auth(swagger: Swagger, config: AuthConfig, *, title: str, where: str) 
     elif kind == "oauth2":
         model = _oauth2(scheme, config, title, pointer)
     else:
-        raise InputError(
-            f"{pointer}: unknown security type {scheme.type!r}; expected apiKey, basic or oauth2"
-        )
+        raise InputError(f"{pointer}: unknown security type {scheme.type!r}; expected apiKey, basic or oauth2")
     if others:
         model.notes.append(
             f"securityDefinitions also lists {', '.join(others)}; the connector signs in with "
@@ -199,7 +198,9 @@ def build_auth(swagger: Swagger, config: AuthConfig, *, title: str, where: str) 
 def _api_key(scheme: SecurityScheme, pointer: str) -> AuthModel:
     location = (scheme.location or "").lower()
     if location not in ("header", "query"):
-        raise InputError(f"{pointer}: apiKey 'in' is {scheme.location!r}; the platform sends keys in 'header' or 'query'")
+        raise InputError(
+            f"{pointer}: apiKey 'in' is {scheme.location!r}; the platform sends keys in 'header' or 'query'"
+        )
     if not scheme.parameter_name:
         raise InputError(f"{pointer}: apiKey has no 'name' (the {location} that carries the key)")
     params = {
@@ -228,17 +229,29 @@ def _basic(scheme: SecurityScheme) -> AuthModel:
         "username": {
             "type": "securestring",
             "uiDefinition": _ui(
-                "Username", "The username for this api", "Provide the username", tabIndex=2, clearText=True, required="true"
+                "Username",
+                "The username for this api",
+                "Provide the username",
+                tabIndex=2,
+                clearText=True,
+                required="true",
             ),
         },
         "password": {
             "type": "securestring",
             "uiDefinition": _ui(
-                "Password", "The password for this api", "Provide the password", tabIndex=3, clearText=False, required="true"
+                "Password",
+                "The password for this api",
+                "Provide the password",
+                tabIndex=3,
+                clearText=False,
+                required="true",
             ),
         },
     }
-    return AuthModel(kind="basic", scheme=scheme.name, connection_parameters=params, notes=["HTTP basic authentication"])
+    return AuthModel(
+        kind="basic", scheme=scheme.name, connection_parameters=params, notes=["HTTP basic authentication"]
+    )
 
 
 def is_aad_url(url: str | None) -> bool:
@@ -322,7 +335,7 @@ def _aad(scheme: SecurityScheme, config: AuthConfig, title: str, pointer: str) -
     notes = [f"Azure AD sign-in ({url.hostname})"]
     scopes = config.scopes if config.scopes is not None else scheme.scopes
     query = parse_qs(url.query)
-    resource = config.resource_uri or (query.get("resource") or [None])[0] or _resource_from_scopes(scopes)
+    resource = config.resource_uri or next(iter(query.get("resource", [])), None) or _resource_from_scopes(scopes)
     if not resource:
         raise InputError(
             f"{pointer}: Azure AD sign-in needs the resource (application ID URI) of the API: "
@@ -446,20 +459,4 @@ def _client_credentials(scheme: SecurityScheme, config: AuthConfig, pointer: str
             f"OAuth 2.0 client credentials at {scheme.token_url}: script.csx fetches the token on each call",
             f"securityDefinitions '{scheme.name}' removed: the platform has no built-in client-credentials sign-in",
         ],
-    )
-
-
-def describe(model: AuthModel) -> dict[str, Any]:
-    """A JSON-ready summary of the auth model for CLI output."""
-    return json.loads(
-        json.dumps(
-            {
-                "kind": model.kind,
-                "scheme": model.scheme,
-                "connectionParameters": sorted(model.connection_parameters),
-                "policies": [p["templateId"] for p in model.policies],
-                "script": model.script is not None,
-                "notes": model.notes,
-            }
-        )
     )

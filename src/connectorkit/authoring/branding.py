@@ -20,7 +20,18 @@ REFUSED_COLORS = {
     "#007ee5": "it is the portal's default connector colour, which certification asks to replace with your brand's",
 }
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
-_PALETTE = ("#da3b01", "#0f6cbd", "#107c10", "#5c2e91", "#b4009e", "#c50f1f", "#038387", "#8e562e", "#4f6bed", "#ca5010")
+_PALETTE = (
+    "#da3b01",
+    "#0f6cbd",
+    "#107c10",
+    "#5c2e91",
+    "#b4009e",
+    "#c50f1f",
+    "#038387",
+    "#8e562e",
+    "#4f6bed",
+    "#ca5010",
+)
 
 
 def check_brand_color(value: str) -> str:
@@ -59,7 +70,9 @@ def check_icon(path: Path) -> bytes:
     if width != height:
         raise InputError(f"--icon {path}: is {width}x{height}; the icon must be square")
     if not ICON_MIN <= width <= ICON_MAX:
-        raise InputError(f"--icon {path}: is {width}x{height}; expected between {ICON_MIN} and {ICON_MAX} pixels a side")
+        raise InputError(
+            f"--icon {path}: is {width}x{height}; expected between {ICON_MIN} and {ICON_MAX} pixels a side"
+        )
     return data
 
 

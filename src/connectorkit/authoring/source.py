@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,7 +20,7 @@ MAX_SPEC_BYTES = 64 * 1024 * 1024
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
-class SpecFormat(str, Enum):
+class SpecFormat(StrEnum):
     SWAGGER_2 = "swagger-2.0"
     OPENAPI_30 = "openapi-3.0"
     OPENAPI_31 = "openapi-3.1"
@@ -64,7 +64,7 @@ def detect_format(value: Any, location: str) -> SpecFormat:
     if swagger is not None:
         if str(swagger).strip() in ("2.0", "2"):
             return SpecFormat.SWAGGER_2
-        raise InputError(f"{location}: swagger version {swagger!r} is not supported; expected \"2.0\"")
+        raise InputError(f'{location}: swagger version {swagger!r} is not supported; expected "2.0"')
     openapi = value.get("openapi")
     if openapi is not None:
         text = str(openapi).strip()
@@ -81,7 +81,9 @@ def detect_format(value: Any, location: str) -> SpecFormat:
         if "v2.0" in schema:
             return SpecFormat.POSTMAN_20
         if "_postman_id" in info or "schema" in info:
-            raise InputError(f"{location}: Postman collection schema {schema!r} is not supported; expected v2.0 or v2.1")
+            raise InputError(
+                f"{location}: Postman collection schema {schema!r} is not supported; expected v2.0 or v2.1"
+            )
     raise InputError(
         f"{location}: not a Swagger 2.0, OpenAPI 3 or Postman document "
         "(no 'swagger', 'openapi' or Postman 'info.schema' key at the top level)"

@@ -6,7 +6,7 @@ import functools
 import json
 import logging
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from typing import Any, TypeVar
 
 import typer
@@ -21,7 +21,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 log = logging.getLogger("connectorkit")
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     text = "text"
     json = "json"
 
@@ -54,6 +54,8 @@ def handle_errors(func: F) -> F:
             raise
         except Exception as exc:  # a bug: say so plainly, keep the traceback for --debug
             log.debug("internal error", exc_info=True)
-            raise fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)", EXIT_FAILURE) from None
+            raise fail(
+                f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)", EXIT_FAILURE
+            ) from None
 
     return wrapper  # type: ignore[return-value]

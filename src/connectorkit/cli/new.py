@@ -6,12 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 from connectorkit.authoring.auth import AuthConfig, check_redirect_mode
 from connectorkit.authoring.new import NewOptions, NewResult, create_connector
 from connectorkit.authoring.source import read_spec
-from rich.markup import escape
-
 from connectorkit.cli.common import FORMAT_OPTION, OutputFormat, handle_errors, out, print_json
 
 
@@ -83,7 +82,9 @@ def register(app: typer.Typer) -> None:
         brand_color: str | None = typer.Option(None, "--brand-color", help="Icon background colour as #RRGGBB."),
         publisher: str | None = typer.Option(None, "--publisher", help="Publisher written to apiProperties."),
         stack_owner: str | None = typer.Option(None, "--stack-owner", help="Owner of the backend service."),
-        environment: str | None = typer.Option(None, "--environment", help="Power Platform environment GUID for settings.json."),
+        environment: str | None = typer.Option(
+            None, "--environment", help="Power Platform environment GUID for settings.json."
+        ),
         force: bool = typer.Option(False, "--force", help="Replace OUT/NAME if it exists."),
         output_format: OutputFormat = FORMAT_OPTION,
     ) -> None:

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-
 from rich.markup import escape
 
 from connectorkit.cli.common import FORMAT_OPTION, OutputFormat, handle_errors, out, print_json
@@ -58,14 +57,18 @@ def render(data: dict[str, Any]) -> None:
     out.print(f"  files       {', '.join(data['files'])}", markup=False)
     for finding in data["findings"]:
         where = f"{finding.get('file')}:{finding.get('line', 1)}:{finding.get('column', 1)}"
-        out.print(f"  [yellow]{finding['severity']}[/] {escape(where)}: {escape(finding['message'])} \\[{finding['rule']}]")
+        out.print(
+            f"  [yellow]{finding['severity']}[/] {escape(where)}: {escape(finding['message'])} \\[{finding['rule']}]"
+        )
 
 
 def register(app: typer.Typer) -> None:
     @app.command("show")
     @handle_errors
     def show(
-        folder: Path = typer.Argument(..., help="Connector folder (apiDefinition.swagger.json, apiProperties.json, ...)."),
+        folder: Path = typer.Argument(
+            ..., help="Connector folder (apiDefinition.swagger.json, apiProperties.json, ...)."
+        ),
         output_format: OutputFormat = FORMAT_OPTION,
     ) -> None:
         """Summarise a connector folder: operations, sign-in, policies, and any repairs made to read it."""

@@ -266,9 +266,7 @@ class _Parser:
                 self._close_at_eof(opener, "}")
                 return obj
             if tok.kind != "str":
-                raise self._fail(
-                    f"expecting a property name in double quotes, found {tok.text!r}", tok.offset
-                )
+                raise self._fail(f"expecting a property name in double quotes, found {tok.text!r}", tok.offset)
             key = self._string(tok)
             colon = self._next()
             if colon.text != ":" or colon.kind != "punct":
