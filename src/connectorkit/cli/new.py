@@ -38,19 +38,19 @@ def summary(result: NewResult, target: Path) -> dict[str, Any]:
 
 def render(data: dict[str, Any]) -> None:
     out.print(f"[bold green]Created[/] {escape(data['path'])}")
-    out.print(f"  from      {data['source']} ({data['title'] or 'untitled'})", markup=False)
+    out.print(f"  from       {data['source']} ({data['title'] or 'untitled'})", markup=False)
     ops = f"{data['operations']} actions"
     if data["triggers"]:
         ops += f", {data['triggers']} triggers"
     out.print(f"  operations {ops}", markup=False)
     auth = data["auth"]
     params = ", ".join(auth["connectionParameters"]) or "none"
-    out.print(f"  auth      {auth['kind']} (connection parameters: {params})", markup=False)
+    out.print(f"  auth       {auth['kind']} (connection parameters: {params})", markup=False)
     for note in data["notes"]:
-        out.print(f"            - {note}", markup=False)
+        out.print(f"             - {note}", markup=False)
     icon = "generated" if data["iconGenerated"] else "copied"
-    out.print(f"  icon      {icon}, brand colour {data['iconBrandColor']}", markup=False)
-    out.print(f"  files     {', '.join(data['files'])}", markup=False)
+    out.print(f"  icon       {icon}, brand colour {data['iconBrandColor']}", markup=False)
+    out.print(f"  files      {', '.join(data['files'])}", markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,41 +129,26 @@ def _parse_yaml(text: str, file: str, repairs: list[Repair]) -> Document:
 
 def _plain(node: Any, pointer: str, pointers: dict[str, int], lines: LineIndex, active: set[int]) -> Any:
     """ruamel's round-trip nodes to plain dicts and lists, recording where each child starts."""
-    if isinstance(node, dict):
+    if isinstance(node, (dict, list)):
         if id(node) in active:
             raise InputError(f"recursive YAML alias at {pointer or '/'}")
         active.add(id(node))
+        lc = getattr(node, "lc", None)
+        is_map = isinstance(node, dict)
+        entries: Iterable[tuple[Any, Any]] = node.items() if isinstance(node, dict) else enumerate(node)
         out: dict[str, Any] = {}
-        lc = getattr(node, "lc", None)
-        for key, child in node.items():
-            skey = key if isinstance(key, str) else _scalar_key(key)
-            cp = pointer_join(pointer, skey)
+        for key, child in entries:
+            token = key if isinstance(key, str | int) and not isinstance(key, bool) else _scalar_key(key)
+            child_pointer = pointer_join(pointer, token)
             if lc is not None:
                 try:
-                    ln, col = lc.value(key)
-                    pointers[cp] = lines.offset(ln + 1, col + 1)
+                    ln, col = lc.value(key) if is_map else lc.item(key)
+                    pointers[child_pointer] = lines.offset(ln + 1, col + 1)
                 except (KeyError, TypeError):
                     pass
-            out[skey] = _plain(child, cp, pointers, lines, active)
+            out[str(token)] = _plain(child, child_pointer, pointers, lines, active)
         active.discard(id(node))
-        return out
-    if isinstance(node, list):
-        if id(node) in active:
-            raise InputError(f"recursive YAML alias at {pointer or '/'}")
-        active.add(id(node))
-        items: list[Any] = []
-        lc = getattr(node, "lc", None)
-        for index, child in enumerate(node):
-            cp = pointer_join(pointer, index)
-            if lc is not None:
-                try:
-                    ln, col = lc.item(index)
-                    pointers[cp] = lines.offset(ln + 1, col + 1)
-                except (KeyError, TypeError):
-                    pass
-            items.append(_plain(child, cp, pointers, lines, active))
-        active.discard(id(node))
-        return items
+        return out if is_map else list(out.values())
     if isinstance(node, bool) or node is None:
         return node
     if isinstance(node, int):
