@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import codecs
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -127,6 +128,30 @@ _TOKEN = re.compile(
 )
 
 _LITERALS: dict[str, Any] = {"true": True, "false": False, "null": None}
+_NOT_JSON_NUMBERS = ("NaN", "Infinity", "-Infinity")
+
+
+def _number(text: str) -> int | float:
+    """A JSON number as Python reads it; infinities and absurdly long integers are refused."""
+    if "." in text or "e" in text or "E" in text:
+        value = float(text)
+        if math.isinf(value):
+            raise ValueError(f"number {text[:20]}{'...' if len(text) > 20 else ''} is out of range")
+        return value
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"integer with {len(text)} digits is too long to read") from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise _NotJson(name)
+
+
+class _NotJson(ValueError):
+    """Raised inside the C parser's hooks to send a document to the tolerant reader."""
+
+
 _VALUE_START = frozenset({"{", "["})
 
 
@@ -168,6 +193,9 @@ class _Parser:
             m = match(text, pos)
             if m is None:
                 ch = text[pos]
+                for literal in _NOT_JSON_NUMBERS:
+                    if text.startswith(literal, pos):
+                        raise self._fail(f"{literal} is not a JSON number; use null or a string", pos)
                 if ch == '"':
                     raise self._fail("unterminated string", pos)
                 if text.startswith("/*", pos):
@@ -218,6 +246,13 @@ class _Parser:
             raise self._fail(f"invalid escape in string: {exc.msg}", tok.offset + exc.pos) from None
         return value
 
+    def _number(self, tok: _Token) -> int | float:
+        text = tok.text
+        try:
+            return _number(text)
+        except ValueError as exc:
+            raise self._fail(str(exc), tok.offset) from None
+
     # -- grammar
 
     def document(self) -> Any:
@@ -234,8 +269,7 @@ class _Parser:
         if tok.kind == "str":
             return self._string(tok)
         if tok.kind == "num":
-            t = tok.text
-            return float(t) if ("." in t or "e" in t or "E" in t) else int(t)
+            return self._number(tok)
         if tok.kind == "lit":
             return _LITERALS[tok.text]
         if tok.text == "{":
@@ -361,8 +395,8 @@ class SourceText:
         while True:
             if pointer in pointers:
                 return self.lines.position(pointers[pointer])
-            if not pointer:
-                return 1, 1
+            if "/" not in pointer:
+                return self.lines.position(pointers.get("", 0))
             pointer = pointer.rsplit("/", 1)[0]
 
 
@@ -371,6 +405,20 @@ class ParsedJson:
     value: Any
     repairs: list[Repair]
     source: SourceText
+
+
+def _float(text: str) -> float:
+    try:
+        return float(_number(text))
+    except ValueError:
+        raise _NotJson(text) from None
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise _NotJson(text) from None
 
 
 class _DuplicateKeys:
@@ -390,8 +438,10 @@ def load_json_text(text: str, file: str) -> ParsedJson:
     """Parse JSON text: the C parser when it is strict, the tolerant reader otherwise."""
     hook = _DuplicateKeys()
     try:
-        value = json.loads(text, object_pairs_hook=hook)
-    except json.JSONDecodeError:
+        value = json.loads(
+            text, object_pairs_hook=hook, parse_constant=_reject_constant, parse_float=_float, parse_int=_int
+        )
+    except (json.JSONDecodeError, _NotJson):
         hook.seen = True
     except RecursionError:
         raise SourceError(file, 1, 1, "nesting is too deep to read") from None
@@ -410,4 +460,12 @@ def load_json_bytes(raw: bytes, file: str) -> ParsedJson:
 
 def dumps(value: Any) -> str:
     """Serialise as Microsoft's files are written: 4-space indent, non-ASCII kept, final newline."""
-    return json.dumps(value, indent=4, ensure_ascii=False) + "\n"
+    return json.dumps(value, indent=4, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def dump_bytes(value: Any) -> bytes:
+    """UTF-8 bytes of :func:`dumps`; text with lone surrogates is written with ASCII escapes."""
+    try:
+        return dumps(value).encode("utf-8")
+    except UnicodeEncodeError:
+        return (json.dumps(value, indent=4, ensure_ascii=True, allow_nan=False) + "\n").encode("ascii")

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from connectorkit.definition.documents import Document, read_document
 from connectorkit.definition.findings import Finding, Severity
-from connectorkit.definition.jsontext import dumps, escape_pointer_token
+from connectorkit.definition.jsontext import dump_bytes, escape_pointer_token
 from connectorkit.definition.models import ApiProperties, Settings
 from connectorkit.definition.swagger import Swagger
 from connectorkit.errors import InputError, SourceError
@@ -200,14 +200,14 @@ class ConnectorPackage:
 
     def files(self) -> dict[str, bytes]:
         """Every file of the package as bytes, under the names it will be saved with."""
-        out: dict[str, bytes] = {self.name_of(DEFINITION): dumps(self.definition).encode()}
-        out[self.name_of(PROPERTIES)] = dumps(self.api_properties).encode()
+        out: dict[str, bytes] = {self.name_of(DEFINITION): dump_bytes(self.definition)}
+        out[self.name_of(PROPERTIES)] = dump_bytes(self.api_properties)
         if self.icon is not None:
             out[self.name_of(ICON)] = self.icon
         if self.script is not None:
             out[self.name_of(SCRIPT)] = self.script.encode()
         if self.settings is not None:
-            out[self.name_of(SETTINGS)] = dumps(self.settings).encode()
+            out[self.name_of(SETTINGS)] = dump_bytes(self.settings)
         if self.readme is not None:
             out[self.name_of(README)] = self.readme.encode()
         if self.intro is not None:

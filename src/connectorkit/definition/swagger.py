@@ -56,10 +56,12 @@ class Swagger:
 
     def resolve(self, ref: str) -> Any:
         """The node a local ``$ref`` points to, or ``None`` when it points nowhere."""
-        if not ref.startswith("#"):
+        if ref == "#":
+            return self.doc
+        if not ref.startswith("#/"):
             return None
         node: Any = self.doc
-        for token in ref[1:].split("/")[1:]:
+        for token in ref[2:].split("/"):
             token = unescape_pointer_token(token)
             if isinstance(node, dict) and token in node:
                 node = node[token]
@@ -190,12 +192,39 @@ class Operation:
 
     @property
     def trigger_kind(self) -> str | None:
-        """``webhook`` when the trigger registers a callback URL, else ``polling``."""
+        """``webhook`` when the trigger registers a callback URL, else ``polling``.
+
+        The callback URL is marked ``x-ms-notification-url`` either on a parameter or, as most
+        real connectors do, on a property of the body parameter's schema.
+        """
         if not self.is_trigger:
             return None
-        if any(p.raw.get("x-ms-notification-url") is True for p in self.parameters):
-            return "webhook"
+        for param in self.parameters:
+            if param.raw.get("x-ms-notification-url") is True:
+                return "webhook"
+            if param.location == "body" and self._schema_has_notification_url(param.raw.get("schema"), set()):
+                return "webhook"
         return "polling"
+
+    def _schema_has_notification_url(self, schema: Any, seen: set[str]) -> bool:
+        if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+            ref = schema["$ref"]
+            if ref in seen:
+                return False
+            seen.add(ref)
+            schema = self.swagger.resolve(ref)
+        if not isinstance(schema, dict):
+            return False
+        if schema.get("x-ms-notification-url") is True:
+            return True
+        children: list[Any] = []
+        properties = schema.get("properties")
+        if isinstance(properties, dict):
+            children += properties.values()
+        for key in ("allOf", "items"):
+            value = schema.get(key)
+            children += value if isinstance(value, list) else [value]
+        return any(self._schema_has_notification_url(child, seen) for child in children)
 
 
 @dataclass(frozen=True)
