@@ -368,14 +368,81 @@ def parse_tolerant(text: str, file: str, *, record_positions: bool = True) -> tu
     return value, parser.repairs, parser.pointers
 
 
+_WS = re.compile(r"[ \t\r\n]*")
+_DECODER = json.JSONDecoder()
+
+
+class _LazyIndex:
+    """Finds pointers in strict JSON text on demand, at the C parser's speed.
+
+    Each object or array on the way to a pointer is scanned once: its members' offsets are
+    remembered and the values in between are skipped with ``raw_decode``. Locating a few
+    findings in a large file therefore costs a fraction of indexing every node.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        start = _WS.match(text, 0)
+        self.values: dict[str, int] = {"": start.end() if start else 0}
+        self.scanned: set[str] = set()
+
+    def offset(self, pointer: str) -> int | None:
+        """Offset of the value at ``pointer`` (the same place the tolerant reader records)."""
+        return self._value(pointer)
+
+    def _value(self, pointer: str) -> int | None:
+        if pointer in self.values:
+            return self.values[pointer]
+        parent, _, _ = pointer.rpartition("/")
+        if not pointer.startswith("/") or parent in self.scanned:
+            return None
+        start = self._value(parent)
+        if start is None:
+            return None
+        try:
+            self._scan(parent, start)
+        except (ValueError, IndexError):
+            pass
+        self.scanned.add(parent)
+        return self.values.get(pointer)
+
+    def _scan(self, pointer: str, start: int) -> None:
+        text = self.text
+        opener = text[start]
+        if opener not in "{[":
+            return
+        pos = _WS.match(text, start + 1).end()  # type: ignore[union-attr]
+        closer = "}" if opener == "{" else "]"
+        index = 0
+        while text[pos] != closer:
+            if opener == "{":
+                key, pos = json.decoder.scanstring(text, pos + 1)  # type: ignore[attr-defined]
+                pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+                pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]  # past ':'
+                child = pointer_join(pointer, key)
+            else:
+                child = f"{pointer}/{index}"
+                index += 1
+            self.values[child] = pos
+            _, pos = _DECODER.raw_decode(text, pos)
+            pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+            if text[pos] == ",":
+                pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+
+
 @dataclass
 class SourceText:
-    """The text a document was read from, able to say where a JSON pointer sits in it."""
+    """The text a document was read from, able to say where a JSON pointer sits in it.
+
+    ``pointers`` is a ready map (from the tolerant reader or YAML); without it the text is
+    strict JSON and pointers are found lazily.
+    """
 
     file: str
     text: str
     _pointers: dict[str, int] | None = field(default=None, repr=False)
     _lines: LineIndex | None = field(default=None, repr=False)
+    _lazy: _LazyIndex | None = field(default=None, repr=False)
 
     @property
     def lines(self) -> LineIndex:
@@ -383,20 +450,22 @@ class SourceText:
             self._lines = LineIndex(self.text)
         return self._lines
 
-    def _pointer_map(self) -> dict[str, int]:
-        if self._pointers is None:
-            _, _, self._pointers = parse_tolerant(self.text, self.file)
-        return self._pointers
+    def _offset(self, pointer: str) -> int | None:
+        if self._pointers is not None:
+            return self._pointers.get(pointer)
+        if self._lazy is None:
+            self._lazy = _LazyIndex(self.text)
+        return self._lazy.offset(pointer)
 
     def locate(self, pointer: str) -> tuple[int, int]:
         """Line and column of the node at ``pointer``, or of its nearest ancestor that exists."""
         pointer = pointer[1:] if pointer.startswith("#") else pointer
-        pointers = self._pointer_map()
         while True:
-            if pointer in pointers:
-                return self.lines.position(pointers[pointer])
+            offset = self._offset(pointer)
+            if offset is not None:
+                return self.lines.position(offset)
             if "/" not in pointer:
-                return self.lines.position(pointers.get("", 0))
+                return self.lines.position(self._offset("") or 0)
             pointer = pointer.rsplit("/", 1)[0]
 
 
