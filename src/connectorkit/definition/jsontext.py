@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import contextlib
 import json
 import math
 import re
@@ -399,10 +400,8 @@ class _LazyIndex:
         start = self._value(parent)
         if start is None:
             return None
-        try:
+        with contextlib.suppress(ValueError, IndexError):
             self._scan(parent, start)
-        except (ValueError, IndexError):
-            pass
         self.scanned.add(parent)
         return self.values.get(pointer)
 

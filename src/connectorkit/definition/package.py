@@ -196,6 +196,21 @@ class ConnectorPackage:
             path=root,
         )
 
+    @classmethod
+    def from_definition(cls, file: str | os.PathLike[str]) -> ConnectorPackage:
+        """A package holding only a definition file (for checking a lone swagger)."""
+        path = Path(file)
+        doc = read_document(path)
+        if not isinstance(doc.value, dict):
+            raise InputError(f"{path}: expected a JSON object at the top level")
+        return cls(
+            definition=doc.value,
+            documents={DEFINITION: doc},
+            findings=doc.findings(),
+            file_names={DEFINITION: path.name},
+            path=path.parent,
+        )
+
     # -- saving
 
     def files(self) -> dict[str, bytes]:

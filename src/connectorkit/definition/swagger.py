@@ -166,7 +166,7 @@ class Operation:
                     out.append(Parameter(target, where))
         return out
 
-    @property
+    @cached_property
     def parameters(self) -> list[Parameter]:
         """Path-level parameters merged with the operation's; the operation's win per (name, in)."""
         path_pointer = self.pointer.rsplit("/", 1)[0]

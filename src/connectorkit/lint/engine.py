@@ -1,0 +1,367 @@
+"""One walk over a connector, dispatching each node to the rules that subscribe to it.
+
+The walk visits every path item, operation, parameter, response, security scheme and schema
+object exactly once, where it is written (``$ref`` targets are visited under ``definitions``,
+``parameters`` and ``responses``, not again at each use). Rules that need the whole picture
+(cross-operation references, counts) read the context's indexes, which are built once on first
+use. A rule that raises is reported as a finding of its own rather than stopping the run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, TypeVar
+
+from connectorkit.definition.findings import Finding, Severity
+from connectorkit.definition.jsontext import pointer_join
+from connectorkit.definition.package import ConnectorPackage
+from connectorkit.definition.swagger import HTTP_METHODS, Operation, Swagger
+from connectorkit.lint.registry import REGISTRY, Category, Hit, On, Profile, Rule
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+INTERNAL_ERROR = "ConnectorkitInternalError"
+
+
+# --------------------------------------------------------------------------- nodes
+
+
+@dataclass(slots=True)
+class PathItemNode:
+    path: str
+    raw: dict[str, Any]
+    pointer: str
+
+
+@dataclass(slots=True)
+class ParameterNode:
+    """A parameter object as written: under root ``parameters`` (``where="root"``), a path item
+    (``"path"``) or an operation (``"operation"``). ``raw`` may be a ``{"$ref": …}`` entry."""
+
+    raw: dict[str, Any]
+    pointer: str
+    where: str
+    path: str | None = None
+    operation: Operation | None = None
+
+    @property
+    def location(self) -> str:
+        return str(self.raw.get("in", ""))
+
+    @property
+    def name(self) -> str:
+        return str(self.raw.get("name", ""))
+
+    @property
+    def is_ref(self) -> bool:
+        return "$ref" in self.raw
+
+
+@dataclass(slots=True)
+class SchemaNode:
+    """A schema object as written.
+
+    ``role`` says what the schema describes: ``definition`` (under root ``definitions``),
+    ``body`` (a body parameter), ``response``, or ``notification`` (a webhook payload).
+    ``key`` is how the parent holds it (``properties``, ``items``, ``allOf``,
+    ``additionalProperties``), ``name`` the property name under ``properties``.
+    """
+
+    raw: dict[str, Any]
+    pointer: str
+    role: str
+    depth: int = 0
+    parent: SchemaNode | None = None
+    key: str | None = None
+    name: str | None = None
+
+    @property
+    def is_top_level(self) -> bool:
+        return self.parent is None
+
+    @property
+    def required_by_parent(self) -> bool:
+        if self.parent is None or self.key != "properties" or self.name is None:
+            return False
+        required = self.parent.raw.get("required")
+        return isinstance(required, list) and self.name in required
+
+
+@dataclass(slots=True)
+class ResponseNode:
+    code: str
+    raw: dict[str, Any]
+    pointer: str
+    operation: Operation | None = None
+
+
+# --------------------------------------------------------------------------- context
+
+
+@dataclass
+class Context:
+    """What rules may read besides the node: the whole package, the profile, shared indexes."""
+
+    package: ConnectorPackage
+    profile: Profile = Profile.CUSTOM
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def memo(self, key: str, build: Callable[[], T]) -> T:
+        """An index shared by rules, built once per run on first use (key it by module and name)."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        value: T = self._memo[key]
+        return value
+
+    @cached_property
+    def swagger(self) -> Swagger:
+        return self.package.swagger
+
+    @property
+    def doc(self) -> dict[str, Any]:
+        return self.swagger.doc
+
+    @cached_property
+    def operations(self) -> list[Operation]:
+        return list(self.swagger.operations())
+
+    @cached_property
+    def operations_by_id(self) -> dict[str, Operation]:
+        by_id: dict[str, Operation] = {}
+        for op in self.operations:
+            if op.operation_id is not None:
+                by_id.setdefault(op.operation_id, op)
+        return by_id
+
+    @property
+    def certification(self) -> bool:
+        return self.profile is not Profile.CUSTOM
+
+
+# --------------------------------------------------------------------------- dispatch
+
+
+class _Dispatch:
+    """Rules by node kind, and by key for rules that only care about nodes holding a key."""
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self.always: dict[On, list[Rule]] = {on: [] for on in On}
+        self.by_key: dict[On, dict[str, list[Rule]]] = {on: {} for on in On}
+        for rule in rules:
+            if rule.keys:
+                for key in rule.keys:
+                    self.by_key[rule.on].setdefault(key, []).append(rule)
+            else:
+                self.always[rule.on].append(rule)
+
+    def rules_for(self, on: On, raw: Any) -> list[Rule]:
+        keyed = self.by_key[on]
+        if not keyed or not isinstance(raw, dict):
+            return self.always[on]
+        picked = [rule for key in raw if key in keyed for rule in keyed[key]]
+        if not picked:
+            return self.always[on]
+        if len(picked) > 1:
+            picked = list(dict.fromkeys(picked))
+        return self.always[on] + picked
+
+
+@dataclass
+class _Run:
+    ctx: Context
+    dispatch: _Dispatch
+    hits: list[tuple[Rule, Hit]] = field(default_factory=list)
+
+    def emit(self, on: On, payload: Any, raw: Any = None) -> None:
+        for rule in self.dispatch.rules_for(on, raw):
+            try:
+                for found in rule.check(self.ctx, payload):
+                    self.hits.append((rule, found))
+            except Exception as exc:  # a rule bug must not stop the run
+                log.debug("rule %s failed", rule.id, exc_info=True)
+                pointer = getattr(payload, "pointer", "")
+                self.hits.append(
+                    (
+                        _internal_rule(),
+                        Hit(
+                            pointer if isinstance(pointer, str) else "",
+                            message=f"rule {rule.id} could not check this node ({type(exc).__name__}: {exc})",
+                        ),
+                    )
+                )
+
+
+def _no_check(ctx: Context, payload: Any) -> Iterable[Hit]:
+    return ()
+
+
+def _internal_rule() -> Rule:
+    """Stands for a rule that raised: reported so the run goes on and the bug gets seen."""
+    return _INTERNAL
+
+
+_INTERNAL = Rule(
+    id=INTERNAL_ERROR,
+    category=Category.STRUCTURE,
+    severity=Severity.WARNING,
+    message="A rule could not check this node.",
+    on=On.PACKAGE,
+    check=_no_check,
+    explanation="A rule raised an error on this node; connectorkit reports it and goes on. Please report it as a bug.",
+    fix="Report the finding with the file to the connectorkit maintainers.",
+    microsoft=False,
+)
+
+
+# --------------------------------------------------------------------------- walk
+
+
+def _walk_schema(run: _Run, raw: Any, pointer: str, role: str, parent: SchemaNode | None, key: str | None,
+                 name: str | None, depth: int) -> None:  # fmt: skip
+    if not isinstance(raw, dict):
+        return
+    node = SchemaNode(raw, pointer, role, depth, parent, key, name)
+    run.emit(On.SCHEMA, node, raw)
+    if "$ref" in raw:
+        return
+    properties = raw.get("properties")
+    if isinstance(properties, dict):
+        base = pointer + "/properties"
+        for prop, child in properties.items():
+            _walk_schema(run, child, pointer_join(base, prop), role, node, "properties", prop, depth + 1)
+    items = raw.get("items")
+    if isinstance(items, dict):
+        _walk_schema(run, items, pointer + "/items", role, node, "items", None, depth + 1)
+    elif isinstance(items, list):
+        for index, child in enumerate(items):
+            _walk_schema(run, child, f"{pointer}/items/{index}", role, node, "items", None, depth + 1)
+    all_of = raw.get("allOf")
+    if isinstance(all_of, list):
+        for index, child in enumerate(all_of):
+            _walk_schema(run, child, f"{pointer}/allOf/{index}", role, node, "allOf", None, depth + 1)
+    additional = raw.get("additionalProperties")
+    if isinstance(additional, dict):
+        _walk_schema(
+            run, additional, pointer + "/additionalProperties", role, node, "additionalProperties", None, depth + 1
+        )
+
+
+def _walk_parameters(run: _Run, params: Any, pointer: str, where: str, path: str | None, op: Operation | None) -> None:
+    if not isinstance(params, list):
+        return
+    for index, raw in enumerate(params):
+        if not isinstance(raw, dict):
+            continue
+        child = f"{pointer}/{index}"
+        run.emit(On.PARAMETER, ParameterNode(raw, child, where, path, op), raw)
+        if raw.get("in") == "body":
+            _walk_schema(run, raw.get("schema"), child + "/schema", "body", None, None, None, 0)
+
+
+def _walk_responses(run: _Run, responses: Any, pointer: str, op: Operation | None) -> None:
+    if not isinstance(responses, dict):
+        return
+    for code, raw in responses.items():
+        if not isinstance(raw, dict):
+            continue
+        child = pointer_join(pointer, code)
+        run.emit(On.RESPONSE, ResponseNode(str(code), raw, child, op), raw)
+        _walk_schema(run, raw.get("schema"), child + "/schema", "response", None, None, None, 0)
+
+
+def _walk(run: _Run) -> None:
+    swagger = run.ctx.swagger
+    doc = swagger.doc
+    run.emit(On.DOCUMENT, swagger, doc)
+    for scheme in swagger.security_schemes():
+        run.emit(On.SECURITY_SCHEME, scheme, scheme.raw)
+    root_params = doc.get("parameters")
+    if isinstance(root_params, dict):
+        for name, raw in root_params.items():
+            if isinstance(raw, dict):
+                child = pointer_join("/parameters", name)
+                run.emit(On.PARAMETER, ParameterNode(raw, child, "root"), raw)
+                if raw.get("in") == "body":
+                    _walk_schema(run, raw.get("schema"), child + "/schema", "body", None, None, None, 0)
+    _walk_responses(run, doc.get("responses"), "/responses", None)
+    definitions = doc.get("definitions")
+    if isinstance(definitions, dict):
+        for name, raw in definitions.items():
+            _walk_schema(run, raw, pointer_join("/definitions", name), "definition", None, None, None, 0)
+    for path, item in swagger.paths.items():
+        if not isinstance(item, dict):
+            continue
+        item_pointer = pointer_join("/paths", path)
+        run.emit(On.PATH_ITEM, PathItemNode(path, item, item_pointer), item)
+        _walk_parameters(run, item.get("parameters"), item_pointer + "/parameters", "path", path, None)
+        content = item.get("x-ms-notification-content")
+        if isinstance(content, dict):
+            _walk_schema(run, content.get("schema"), item_pointer + "/x-ms-notification-content/schema",
+                         "notification", None, None, None, 0)  # fmt: skip
+        for method in HTTP_METHODS:
+            raw_op = item.get(method)
+            if not isinstance(raw_op, dict):
+                continue
+            op = Operation(swagger, path, method, raw_op, item, pointer_join(item_pointer, method))
+            run.emit(On.OPERATION, op, raw_op)
+            _walk_parameters(run, raw_op.get("parameters"), op.pointer + "/parameters", "operation", path, op)
+            _walk_responses(run, raw_op.get("responses"), op.pointer + "/responses", op)
+    run.emit(On.PACKAGE, run.ctx.package, None)
+
+
+# --------------------------------------------------------------------------- findings
+
+
+def _finding(package: ConnectorPackage, rule: Rule, found: Hit) -> Finding:
+    message = found.message if found.message is not None else rule.format(found.args)
+    name = package.name_of(found.file)
+    display = str(package.path / name) if package.path is not None else name
+    document = package.documents.get(found.file)
+    line: int | None = None
+    column: int | None = None
+    if found.position is not None:
+        line, column = found.position
+    elif document is not None:
+        display = document.file
+        line, column = document.locate(found.pointer)
+    return Finding(
+        rule=rule.id,
+        severity=rule.severity,
+        message=message,
+        file=display,
+        line=line,
+        column=column,
+        pointer=found.pointer if document is not None or found.pointer else None,
+    )
+
+
+def active_rules(profile: Profile, select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[Rule]:
+    """Rules that run for ``profile`` after ``select`` (only these) and ``ignore`` (not these).
+
+    Entries may be rule ids or category names.
+    """
+    chosen = {s.lower() for s in select}
+    dropped = {s.lower() for s in ignore}
+
+    def named(rule: Rule, names: set[str]) -> bool:
+        return rule.id.lower() in names or rule.category.value in names
+
+    return [
+        rule
+        for rule in REGISTRY
+        if rule.runs_in(profile) and (not chosen or named(rule, chosen)) and not named(rule, dropped)
+    ]
+
+
+def lint_package(package: ConnectorPackage, rules: Iterable[Rule], profile: Profile = Profile.CUSTOM) -> list[Finding]:
+    """Walk ``package`` once with ``rules`` and return the located findings, in file order."""
+    run = _Run(Context(package, profile), _Dispatch(rules))
+    _walk(run)
+    findings = [_finding(package, rule, found) for rule, found in run.hits]
+    order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
+    findings.sort(key=lambda f: (f.file or "", f.line or 0, f.column or 0, order[f.severity], f.rule))
+    return findings

@@ -1,0 +1,7 @@
+"""The rules, one module per category. Importing this package registers every module in it."""
+
+import importlib
+import pkgutil
+
+for _module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+    importlib.import_module(f"{__name__}.{_module.name}")
