@@ -12,6 +12,7 @@ Usage: python benchmarks/load_corpus.py [CORPUS_DIR] [--repeat N]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -60,17 +61,13 @@ def main() -> None:
 
     def ours_all() -> None:
         for name, raw in raws:
-            try:
+            with contextlib.suppress(SourceError):
                 load_json_bytes(raw, name)
-            except SourceError:
-                pass
 
     def tolerant_positions() -> None:
         for name, raw in raws:
-            try:
+            with contextlib.suppress(SourceError):
                 parse_tolerant(decode(raw, name)[0], name)
-            except SourceError:
-                pass
 
     floor = best(stdlib, args.repeat)
     rows = [

@@ -9,7 +9,9 @@ from rich.logging import RichHandler
 
 from connectorkit import __version__
 from connectorkit.cli import new as new_command
+from connectorkit.cli import rules as rules_command
 from connectorkit.cli import show as show_command
+from connectorkit.cli import validate as validate_command
 from connectorkit.cli.common import err
 
 app = typer.Typer(
@@ -48,6 +50,8 @@ def root(
 
 
 new_command.register(app)
+validate_command.register(app)
+rules_command.register(app)
 show_command.register(app)
 
 

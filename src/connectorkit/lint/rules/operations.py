@@ -140,7 +140,9 @@ def operation_missing_path_parameter(ctx: Context, op: Operation) -> Iterator[Hi
 
 
 def _route_shape(path: str) -> tuple[str, ...]:
-    return tuple("{}" if _TEMPLATE_VARIABLE.fullmatch(seg) else seg.lower() for seg in path.strip("/").split("/"))
+    # A trailing slash makes a different route: certified connectors (Oneflow, Easyvista) have
+    # both '/contracts/{id}' and '/contracts/{id}/'.
+    return tuple("{}" if _TEMPLATE_VARIABLE.fullmatch(seg) else seg.lower() for seg in path.split("/"))
 
 
 @svr("DuplicateOperationPath", on=On.DOCUMENT, severity=Severity.ERROR)

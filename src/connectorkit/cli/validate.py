@@ -1,0 +1,101 @@
+"""``connectorkit validate PATH...``: every Microsoft validator and certification rule, offline."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from connectorkit.cli.common import err, handle_errors
+from connectorkit.errors import InputError
+from connectorkit.lint.config import check_rule_names, parse_profile
+from connectorkit.lint.report import RENDERERS, exit_code, render_text
+from connectorkit.lint.runner import Options, Result, discover, validate_many
+
+
+class ReportFormat(StrEnum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    junit = "junit"
+    github = "github"
+
+
+def split_names(values: list[str] | None, option: str) -> tuple[str, ...]:
+    names = [name.strip() for value in values or [] for name in value.split(",") if name.strip()]
+    return tuple(check_rule_names(names, option))
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("validate")
+    @handle_errors
+    def validate(
+        paths: list[Path] = typer.Argument(
+            ..., help="Connector folders, definition files, or folders holding many connectors."
+        ),
+        profile: str | None = typer.Option(
+            None,
+            "--profile",
+            "-p",
+            help="custom (what import enforces, default), certified or independent-publisher (adds certification rules).",
+        ),
+        select: list[str] | None = typer.Option(
+            None, "--select", help="Only these rule ids or categories (repeat or comma-separate)."
+        ),
+        ignore: list[str] | None = typer.Option(
+            None, "--ignore", help="Skip these rule ids or categories (repeat or comma-separate)."
+        ),
+        output_format: ReportFormat = typer.Option(
+            ReportFormat.text, "--format", "-f", help="text, json, sarif (2.1.0), junit or github (annotations)."
+        ),
+        output: Path | None = typer.Option(None, "--output", "-o", help="Write the report to this file."),
+        jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help="Parallel processes (default: CPU count)."),
+        no_config: bool = typer.Option(
+            False, "--no-config", help="Ignore connectorkit.toml and [tool.connectorkit.lint] in pyproject.toml."
+        ),
+    ) -> None:
+        """Check connectors against Microsoft's Swagger Validator, certification and apiProperties rules.
+
+        Exit code 0 when no finding is an error, 1 when some are, 2 for usage or input errors.
+        A file that cannot be parsed is reported as a finding and the other files are still checked.
+        """
+        options = Options(
+            profile=parse_profile(profile, "--profile") if profile else None,
+            select=split_names(select, "--select"),
+            ignore=split_names(ignore, "--ignore"),
+            use_config=not no_config,
+        )
+        targets = discover(paths)
+        show_progress = len(targets) > 1 and err.is_terminal
+        if show_progress:
+            with Progress(
+                TextColumn("validating"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+            ) as bar:
+                task = bar.add_task("validate", total=len(targets))
+
+                def advance(_: Result) -> None:
+                    bar.advance(task)
+
+                results = validate_many(targets, options, jobs=jobs, progress=advance)
+        else:
+            results = validate_many(targets, options, jobs=jobs)
+        if output_format is ReportFormat.text and output is None:
+            text = render_text(results, color=sys.stdout.isatty())
+        else:
+            text = RENDERERS[output_format.value](results)
+        if output is not None:
+            try:
+                output.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise InputError(f"--output {output}: cannot write: {exc.strerror}") from None
+        else:
+            sys.stdout.write(text)
+        raise typer.Exit(exit_code(results))
