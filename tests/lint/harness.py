@@ -108,7 +108,7 @@ def package_of(files: Files, like: ConnectorPackage) -> ConnectorPackage:
 
 
 def findings_for(files: Files, base: str, profile: Profile) -> Counter[tuple[str, str]]:
-    rules = [r for r in active_rules(profile) if r.on is not On.LOAD]
+    rules = [r for r in active_rules(profile) if r.on not in (On.LOAD, On.DIFF)]
     package = package_of(files, _base(base))
     return Counter((f.rule, f.pointer or "") for f in lint_package(package, rules, profile))
 

@@ -23,6 +23,7 @@ class Finding(BaseModel):
     line: int | None = None
     column: int | None = None
     pointer: str | None = None
+    value_path: str | None = None  # Microsoft's logical path, for breaking changes
 
     def location(self) -> str:
         if self.file is None:

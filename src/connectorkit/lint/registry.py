@@ -33,6 +33,7 @@ class On(StrEnum):
     SECURITY_SCHEME = "security-scheme"  # payload SecurityScheme
     PACKAGE = "package"  # the whole connector, after the walk: payload ConnectorPackage
     LOAD = "load"  # a file that could not be read: payload the SourceError (no walk follows)
+    DIFF = "diff"  # two versions of a connector (connectorkit diff): payload lint.diff.Change
 
 
 class Category(StrEnum):
@@ -53,6 +54,7 @@ class Category(StrEnum):
     DOCS = "docs"
     SCRIPT = "script"
     CONSISTENCY = "consistency"
+    BREAKING = "breaking"
 
 
 class Profile(StrEnum):

@@ -100,7 +100,8 @@ def render_text(results: list[Result], *, color: bool = False) -> str:
             for f in findings:
                 where = f"{f.line}:{f.column or 1}" if f.line is not None else "-"
                 severity = paint(f.severity.value, styles[f.severity])
-                out.append(f"  {where:>9}  {severity}  {f.message}  {paint('[' + f.rule + ']', '2')}")
+                message = f"{f.message} ValuePath: {f.value_path}" if f.value_path else f.message
+                out.append(f"  {where:>9}  {severity}  {message}  {paint('[' + f.rule + ']', '2')}")
                 out.extend(_excerpt(f))
             out.append("")
     totals = summary(results)

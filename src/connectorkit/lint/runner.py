@@ -82,7 +82,7 @@ def _load_error(path: Path, error: SourceError) -> Finding:
 
 
 def _rules_for(profile: Profile, select: Iterable[str], ignore: Iterable[str]) -> list[Rule]:
-    return [r for r in active_rules(profile, select, ignore) if r.on is not On.LOAD]
+    return [r for r in active_rules(profile, select, ignore) if r.on not in (On.LOAD, On.DIFF)]
 
 
 def validate_one(path: Path, options: Options = Options()) -> Result:
