@@ -318,15 +318,17 @@ def _walk(run: _Run) -> None:
 
 def _finding(package: ConnectorPackage, rule: Rule, found: Hit) -> Finding:
     message = found.message if found.message is not None else rule.format(found.args)
-    name = package.name_of(found.file)
-    display = str(package.path / name) if package.path is not None else name
     document = package.documents.get(found.file)
     line: int | None = None
     column: int | None = None
+    if document is not None:
+        display = document.file
+    else:
+        name = package.name_of(found.file)
+        display = str(package.path / name) if package.path is not None else name
     if found.position is not None:
         line, column = found.position
     elif document is not None:
-        display = document.file
         line, column = document.locate(found.pointer)
     return Finding(
         rule=rule.id,
