@@ -239,7 +239,8 @@ def invalid_next_link_name(ctx: Context, op: Operation) -> Iterator[Hit]:
     Some certified connectors use other spellings (``nextlink``), so this is a warning.
     """
     pageable: Any = op.raw.get("x-ms-pageable")
-    if isinstance(pageable, dict) and pageable.get("nextLinkName") not in NEXT_LINK_NAMES:
+    name = pageable.get("nextLinkName") if isinstance(pageable, dict) else None
+    if isinstance(name, str) and name not in NEXT_LINK_NAMES:
         yield hit(op.pointer + "/x-ms-pageable/nextLinkName", _op_name(op))
 
 
