@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
-from connectorkit.authoring.auth import AuthConfig, check_redirect_mode
-from connectorkit.authoring.new import NewOptions, NewResult, create_connector
-from connectorkit.authoring.source import read_spec
 from connectorkit.cli.common import FORMAT_OPTION, OutputFormat, handle_errors, out, print_json
+
+if TYPE_CHECKING:  # authoring pulls in Pillow and httpx: load them only when 'new' runs
+    from connectorkit.authoring.new import NewResult
 
 
 def summary(result: NewResult, target: Path) -> dict[str, Any]:
@@ -94,6 +94,10 @@ def register(app: typer.Typer) -> None:
         authorization code (Azure AD or generic) and OAuth 2.0 client credentials. Client secrets
         are never written to any file.
         """
+        from connectorkit.authoring.auth import AuthConfig, check_redirect_mode
+        from connectorkit.authoring.new import NewOptions, create_connector
+        from connectorkit.authoring.source import read_spec
+
         config = AuthConfig.from_file(auth_config) if auth_config is not None else AuthConfig()
         config = config.merged(
             client_id=client_id,

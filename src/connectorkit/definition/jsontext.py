@@ -35,6 +35,8 @@ class Repair:
 
 
 def escape_pointer_token(token: str) -> str:
+    if "~" not in token and "/" not in token:
+        return token
     return token.replace("~", "~0").replace("/", "~1")
 
 
@@ -116,14 +118,17 @@ def decode(raw: bytes, file: str) -> tuple[str, list[Repair]]:
 
 _TOKEN = re.compile(
     r"""
-    (?P<ws>[ \t\r\n]+)
-  | (?P<str>"(?:[^"\\\x00-\x1f]|\\.)*")
-  | (?P<cstr>"(?:[^"\\]|\\.)*")
-  | (?P<num>-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)
-  | (?P<punct>[{}\[\]:,])
-  | (?P<lit>true|false|null)
-  | (?P<comment>//[^\n]*|/\*.*?\*/)
-  | (?P<uws>[\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+)
+    [ \t\r\n]*
+    (?:
+        (?P<str>"(?:[^"\\\x00-\x1f]|\\.)*")
+      | (?P<punct>[{}\[\]:,])
+      | (?P<num>-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)
+      | (?P<lit>true|false|null)
+      | (?P<cstr>"(?:[^"\\]|\\.)*")
+      | (?P<comment>//[^\n]*|/\*.*?\*/)
+      | (?P<uws>[\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+)
+      | (?P<bad>[^ \t\r\n])
+    )
     """,
     re.VERBOSE | re.DOTALL,
 )
@@ -156,7 +161,7 @@ class _NotJson(ValueError):
 _VALUE_START = frozenset({"{", "["})
 
 
-@dataclass
+@dataclass(slots=True)
 class _Token:
     kind: str  # str, num, lit, punct, eof
     text: str
@@ -186,25 +191,16 @@ class _Parser:
 
     def _tokenize(self) -> list[_Token]:
         out: list[_Token] = []
+        append = out.append
         text = self.text
-        pos = 0
-        end = len(text)
-        match = _TOKEN.match
-        while pos < end:
-            m = match(text, pos)
-            if m is None:
-                ch = text[pos]
-                for literal in _NOT_JSON_NUMBERS:
-                    if text.startswith(literal, pos):
-                        raise self._fail(f"{literal} is not a JSON number; use null or a string", pos)
-                if ch == '"':
-                    raise self._fail("unterminated string", pos)
-                if text.startswith("/*", pos):
-                    raise self._fail("unterminated comment", pos)
-                raise self._fail(f"unexpected character {ch!r}", pos)
+        for m in _TOKEN.finditer(text):
             kind = m.lastgroup or ""
-            if kind == "ws":
-                pass
+            pos = m.start(kind)
+            if kind == "str" or kind == "punct" or kind == "num" or kind == "lit":
+                append(_Token(kind, m.group(kind), pos))
+            elif kind == "cstr":
+                self._repair("control-character", "raw control character inside a string read as its escaped form", pos)
+                append(_Token("str", m.group(kind), pos))
             elif kind == "comment":
                 self._repair("comment", "comment removed (JSON has no comments)", pos)
             elif kind == "uws":
@@ -213,18 +209,21 @@ class _Parser:
                     f"Unicode space U+{ord(text[pos]):04X} between tokens read as a plain space",
                     pos,
                 )
-            elif kind == "cstr":
-                self._repair(
-                    "control-character",
-                    "raw control character inside a string read as its escaped form",
-                    pos,
-                )
-                out.append(_Token("str", m.group(), pos))
             else:
-                out.append(_Token(kind, m.group(), pos))
-            pos = m.end()
-        out.append(_Token("eof", "", end))
+                raise self._bad(pos)
+        out.append(_Token("eof", "", len(text)))
         return out
+
+    def _bad(self, pos: int) -> SourceError:
+        text = self.text
+        for literal in _NOT_JSON_NUMBERS:
+            if text.startswith(literal, pos):
+                return self._fail(f"{literal} is not a JSON number; use null or a string", pos)
+        if text[pos] == '"':
+            return self._fail("unterminated string", pos)
+        if text.startswith("/*", pos):
+            return self._fail("unterminated comment", pos)
+        return self._fail(f"unexpected character {text[pos]!r}", pos)
 
     def _next(self) -> _Token:
         tok = self.tokens[self.i]

@@ -61,7 +61,6 @@ class ParameterNode:
         return "$ref" in self.raw
 
 
-@dataclass(slots=True)
 class SchemaNode:
     """A schema object as written.
 
@@ -69,19 +68,40 @@ class SchemaNode:
     ``body`` (a body parameter), ``response``, or ``notification`` (a webhook payload).
     ``key`` is how the parent holds it (``properties``, ``items``, ``allOf``,
     ``additionalProperties``), ``name`` the property name under ``properties``.
+
+    The pointer is written out only when a rule asks for it: most schema nodes never need one.
     """
 
-    raw: dict[str, Any]
-    pointer: str
-    role: str
-    depth: int = 0
-    parent: SchemaNode | None = None
-    key: str | None = None
-    name: str | None = None
+    __slots__ = ("_pointer", "_token", "depth", "key", "name", "parent", "raw", "role")
+    kind = "schema"
+    location = None
+
+    def __init__(self, raw: dict[str, Any], pointer: str | None, role: str, depth: int = 0,
+                 parent: SchemaNode | None = None, key: str | None = None, name: str | None = None,
+                 token: str | None = None) -> None:  # fmt: skip
+        self.raw = raw
+        self.role = role
+        self.depth = depth
+        self.parent = parent
+        self.key = key
+        self.name = name
+        self._pointer = pointer
+        self._token = token
+
+    @property
+    def pointer(self) -> str:
+        if self._pointer is None:
+            base = self.parent.pointer if self.parent is not None else ""
+            if self._token is None and self.key == "properties" and self.name is not None:
+                self._token = pointer_join("/properties", self.name)
+            self._pointer = base + (self._token or "")
+        return self._pointer
 
     @property
     def is_top_level(self) -> bool:
         return self.parent is None
+
+    top = is_top_level
 
     @property
     def required_by_parent(self) -> bool:
@@ -89,6 +109,45 @@ class SchemaNode:
             return False
         required = self.parent.raw.get("required")
         return isinstance(required, list) and self.name in required
+
+    required = required_by_parent
+
+    @property
+    def input(self) -> bool:
+        """Sent by the client: an inline body schema (definitions are decided by the rules)."""
+        return self.role == "body"
+
+    def __repr__(self) -> str:
+        return f"SchemaNode({self.pointer!r}, role={self.role!r})"
+
+
+@dataclass(slots=True)
+class ValueSite:
+    """A non-schema object that carries the same validation keywords as a schema: a non-body
+    parameter (``kind="parameter"``), a response header (``"header"``), or the ``items`` of
+    either at any depth (``"items"``). ``role`` and ``location`` are the parameter's ``in`` (or
+    ``header``); ``input`` is true for what the client sends."""
+
+    raw: dict[str, Any]
+    pointer: str
+    kind: str
+    role: str
+    top: bool = False
+    name: str | None = None
+    required: bool = False
+    input: bool = False
+    location: str | None = None
+
+
+Site = SchemaNode | ValueSite
+
+# Keywords whose holders the walk indexes (``ctx.sites_with``), so rules about them need no walk.
+SITE_KEYWORDS = frozenset({
+    "default", "enum", "format", "multipleOf", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+    "minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties", "pattern",
+    "x-ms-enum-values", "collectionFormat", "required", "uniqueItems", "anyOf", "oneOf", "not",
+})  # fmt: skip
+ARRAY_WITHOUT_ITEMS = " array-without-items"  # an index bucket no JSON key can collide with
 
 
 @dataclass(slots=True)
@@ -109,6 +168,13 @@ class Context:
     package: ConnectorPackage
     profile: Profile = Profile.CUSTOM
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+    site_index: dict[str, list[Site]] = field(default_factory=dict, repr=False)
+
+    def sites_with(self, keyword: str) -> list[Site]:
+        """Every schema, non-body parameter, header or ``items`` object holding ``keyword`` (one
+        of :data:`SITE_KEYWORDS`, or :data:`ARRAY_WITHOUT_ITEMS`), filled by the walk; complete
+        for rules on ``On.DOCUMENT`` and ``On.PACKAGE``, which run after it."""
+        return self.site_index.get(keyword, [])
 
     def memo(self, key: str, build: Callable[[], T]) -> T:
         """An index shared by rules, built once per run on first use (key it by module and name)."""
@@ -152,11 +218,12 @@ class _Dispatch:
         self.always: dict[On, list[Rule]] = {on: [] for on in On}
         self.by_key: dict[On, dict[str, list[Rule]]] = {on: {} for on in On}
         for rule in rules:
-            if rule.keys:
-                for key in rule.keys:
-                    self.by_key[rule.on].setdefault(key, []).append(rule)
-            else:
-                self.always[rule.on].append(rule)
+            for on in rule.kinds:
+                if rule.keys:
+                    for key in rule.keys:
+                        self.by_key[on].setdefault(key, []).append(rule)
+                else:
+                    self.always[on].append(rule)
 
     def rules_for(self, on: On, raw: Any) -> list[Rule]:
         keyed = self.by_key[on]
@@ -220,46 +287,76 @@ _INTERNAL = Rule(
 # --------------------------------------------------------------------------- walk
 
 
-def _walk_schema(run: _Run, raw: Any, pointer: str, role: str, parent: SchemaNode | None, key: str | None,
-                 name: str | None, depth: int) -> None:  # fmt: skip
+def _index(ctx: Context, raw: dict[str, Any], site: Site) -> None:
+    index = ctx.site_index
+    if raw.get("type") == "array" and "items" not in raw:
+        index.setdefault(ARRAY_WITHOUT_ITEMS, []).append(site)
+    if not SITE_KEYWORDS.isdisjoint(raw):
+        for key in SITE_KEYWORDS.intersection(raw):
+            index.setdefault(key, []).append(site)
+
+
+def _walk_schema(run: _Run, raw: Any, role: str, parent: SchemaNode | None, key: str | None, name: str | None,
+                 depth: int, pointer: str | None = None, token: str | None = None) -> None:  # fmt: skip
     if not isinstance(raw, dict):
         return
-    node = SchemaNode(raw, pointer, role, depth, parent, key, name)
+    node = SchemaNode(raw, pointer, role, depth, parent, key, name, token)
     run.emit(On.SCHEMA, node, raw)
+    _index(run.ctx, raw, node)
     if "$ref" in raw:
         return
+    depth += 1
     properties = raw.get("properties")
     if isinstance(properties, dict):
-        base = pointer + "/properties"
         for prop, child in properties.items():
-            _walk_schema(run, child, pointer_join(base, prop), role, node, "properties", prop, depth + 1)
+            if isinstance(child, dict):
+                _walk_schema(run, child, role, node, "properties", prop, depth)
     items = raw.get("items")
     if isinstance(items, dict):
-        _walk_schema(run, items, pointer + "/items", role, node, "items", None, depth + 1)
+        _walk_schema(run, items, role, node, "items", None, depth, token="/items")
     elif isinstance(items, list):
         for index, child in enumerate(items):
-            _walk_schema(run, child, f"{pointer}/items/{index}", role, node, "items", None, depth + 1)
+            _walk_schema(run, child, role, node, "items", None, depth, token=f"/items/{index}")
     all_of = raw.get("allOf")
     if isinstance(all_of, list):
         for index, child in enumerate(all_of):
-            _walk_schema(run, child, f"{pointer}/allOf/{index}", role, node, "allOf", None, depth + 1)
+            _walk_schema(run, child, role, node, "allOf", None, depth, token=f"/allOf/{index}")
     additional = raw.get("additionalProperties")
     if isinstance(additional, dict):
-        _walk_schema(
-            run, additional, pointer + "/additionalProperties", role, node, "additionalProperties", None, depth + 1
-        )
+        _walk_schema(run, additional, role, node, "additionalProperties", None, depth, token="/additionalProperties")
+
+
+def _index_items(ctx: Context, owner: dict[str, Any], pointer: str, role: str, is_input: bool) -> None:
+    raw = owner.get("items")
+    while isinstance(raw, dict):
+        pointer += "/items"
+        location = role if is_input else None
+        _index(ctx, raw, ValueSite(raw, pointer, "items", role, input=is_input, location=location))
+        raw = raw.get("items")
+
+
+def _parameter(
+    run: _Run, raw: dict[str, Any], pointer: str, where: str, path: str | None, op: Operation | None
+) -> None:
+    run.emit(On.PARAMETER, ParameterNode(raw, pointer, where, path, op), raw)
+    if "$ref" in raw:
+        return
+    location = raw.get("in")
+    if location == "body":
+        _walk_schema(run, raw.get("schema"), "body", None, None, None, 0, pointer=pointer + "/schema")
+        return
+    role = location if isinstance(location, str) else ""
+    site = ValueSite(raw, pointer, "parameter", role, True, None, raw.get("required") is True, True, role)
+    _index(run.ctx, raw, site)
+    _index_items(run.ctx, raw, pointer, role, True)
 
 
 def _walk_parameters(run: _Run, params: Any, pointer: str, where: str, path: str | None, op: Operation | None) -> None:
     if not isinstance(params, list):
         return
     for index, raw in enumerate(params):
-        if not isinstance(raw, dict):
-            continue
-        child = f"{pointer}/{index}"
-        run.emit(On.PARAMETER, ParameterNode(raw, child, where, path, op), raw)
-        if raw.get("in") == "body":
-            _walk_schema(run, raw.get("schema"), child + "/schema", "body", None, None, None, 0)
+        if isinstance(raw, dict):
+            _parameter(run, raw, f"{pointer}/{index}", where, path, op)
 
 
 def _walk_responses(run: _Run, responses: Any, pointer: str, op: Operation | None) -> None:
@@ -270,28 +367,33 @@ def _walk_responses(run: _Run, responses: Any, pointer: str, op: Operation | Non
             continue
         child = pointer_join(pointer, code)
         run.emit(On.RESPONSE, ResponseNode(str(code), raw, child, op), raw)
-        _walk_schema(run, raw.get("schema"), child + "/schema", "response", None, None, None, 0)
+        headers = raw.get("headers")
+        if isinstance(headers, dict):
+            for name, header in headers.items():
+                if isinstance(header, dict):
+                    where = pointer_join(child + "/headers", name)
+                    _index(run.ctx, header, ValueSite(header, where, "header", "header", True, name))
+                    _index_items(run.ctx, header, where, "header", False)
+        _walk_schema(run, raw.get("schema"), "response", None, None, None, 0, pointer=child + "/schema")
 
 
 def _walk(run: _Run) -> None:
+    """Every node once, rules called as it goes; DOCUMENT and PACKAGE rules run last, when the
+    site index is complete."""
     swagger = run.ctx.swagger
     doc = swagger.doc
-    run.emit(On.DOCUMENT, swagger, doc)
     for scheme in swagger.security_schemes():
         run.emit(On.SECURITY_SCHEME, scheme, scheme.raw)
     root_params = doc.get("parameters")
     if isinstance(root_params, dict):
         for name, raw in root_params.items():
             if isinstance(raw, dict):
-                child = pointer_join("/parameters", name)
-                run.emit(On.PARAMETER, ParameterNode(raw, child, "root"), raw)
-                if raw.get("in") == "body":
-                    _walk_schema(run, raw.get("schema"), child + "/schema", "body", None, None, None, 0)
+                _parameter(run, raw, pointer_join("/parameters", name), "root", None, None)
     _walk_responses(run, doc.get("responses"), "/responses", None)
     definitions = doc.get("definitions")
     if isinstance(definitions, dict):
         for name, raw in definitions.items():
-            _walk_schema(run, raw, pointer_join("/definitions", name), "definition", None, None, None, 0)
+            _walk_schema(run, raw, "definition", None, None, None, 0, pointer=pointer_join("/definitions", name))
     for path, item in swagger.paths.items():
         if not isinstance(item, dict):
             continue
@@ -300,8 +402,8 @@ def _walk(run: _Run) -> None:
         _walk_parameters(run, item.get("parameters"), item_pointer + "/parameters", "path", path, None)
         content = item.get("x-ms-notification-content")
         if isinstance(content, dict):
-            _walk_schema(run, content.get("schema"), item_pointer + "/x-ms-notification-content/schema",
-                         "notification", None, None, None, 0)  # fmt: skip
+            _walk_schema(run, content.get("schema"), "notification", None, None, None, 0,
+                         pointer=item_pointer + "/x-ms-notification-content/schema")  # fmt: skip
         for method in HTTP_METHODS:
             raw_op = item.get(method)
             if not isinstance(raw_op, dict):
@@ -310,6 +412,7 @@ def _walk(run: _Run) -> None:
             run.emit(On.OPERATION, op, raw_op)
             _walk_parameters(run, raw_op.get("parameters"), op.pointer + "/parameters", "operation", path, op)
             _walk_responses(run, raw_op.get("responses"), op.pointer + "/responses", op)
+    run.emit(On.DOCUMENT, swagger, doc)
     run.emit(On.PACKAGE, run.ctx.package, None)
 
 

@@ -99,13 +99,13 @@ def hit(
 Check = Callable[..., Iterable[Hit]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity equality and hash: rules are singletons, hashed per node
 class Rule:
     id: str
     category: Category
     severity: Severity
     message: str
-    on: On
+    on: On | tuple[On, ...]
     check: Check
     explanation: str
     fix: str
@@ -124,6 +124,11 @@ class Rule:
 
     def runs_in(self, profile: Profile) -> bool:
         return profile in self.profiles
+
+    @property
+    def kinds(self) -> tuple[On, ...]:
+        """The node kinds the rule subscribes to (``on`` may name one or several)."""
+        return self.on if isinstance(self.on, tuple) else (self.on,)
 
 
 @dataclass
@@ -158,7 +163,7 @@ def rule(
     category: Category,
     severity: Severity,
     message: str,
-    on: On,
+    on: On | tuple[On, ...],
     fix: str,
     keys: tuple[str, ...] = (),
     profiles: frozenset[Profile] = ALL_PROFILES,
@@ -220,7 +225,7 @@ def catalogue() -> dict[str, dict[str, str]]:
 def svr(
     rule_id: str,
     *,
-    on: On,
+    on: On | tuple[On, ...],
     severity: Severity,
     keys: tuple[str, ...] = (),
     profiles: frozenset[Profile] = ALL_PROFILES,

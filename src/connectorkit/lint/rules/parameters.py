@@ -11,16 +11,22 @@ index, :func:`typed_objects`, built once per connector, and run on the document 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
 from connectorkit.definition.findings import Severity
 from connectorkit.definition.jsontext import pointer_join, unescape_pointer_token
-from connectorkit.definition.swagger import HTTP_METHODS, Operation, Swagger
-from connectorkit.lint.engine import Context, ParameterNode, PathItemNode, ResponseNode, SchemaNode
+from connectorkit.definition.swagger import Operation, Swagger
+from connectorkit.lint.engine import (
+    ARRAY_WITHOUT_ITEMS,
+    Context,
+    ParameterNode,
+    PathItemNode,
+    ResponseNode,
+    SchemaNode,
+    Site,
+)
 from connectorkit.lint.registry import CERTIFICATION, Hit, On, hit, svr
 from connectorkit.lint.rules.security import requirements
 
@@ -29,204 +35,17 @@ COLLECTION_FORMATS = ("csv", "ssv", "tsv", "pipes", "multi")
 MULTI_LOCATIONS = ("query", "formData")
 UNSUPPORTED_KEYWORDS = ("uniqueItems", "anyOf", "oneOf", "not")
 _DECLARED_TYPES = ("string", "integer", "number", "boolean", "array", "object")
-_ARRAY_WITHOUT_ITEMS = " array-without-items"  # a bucket name no JSON key can collide with
-_INDEXED = frozenset({"enum", "x-ms-enum-values", "collectionFormat", "required", *UNSUPPORTED_KEYWORDS})
+_ARRAY_WITHOUT_ITEMS = ARRAY_WITHOUT_ITEMS
 
 
 # --------------------------------------------------------------------------- the typed-object index
 
 
-@dataclass(frozen=True, slots=True)
-class Typed:
-    """An object that can carry ``type``, ``items`` and ``enum``, where it is written.
-
-    ``kind`` is ``schema``, ``parameter`` (a non-body parameter), ``header`` (a response
-    header) or ``items`` (the ``items`` of a parameter or header, at any depth); ``location``
-    is the parameter's ``in`` for ``parameter`` objects.
-    """
-
-    raw: dict[str, Any]
-    pointer: str
-    kind: str
-    location: str | None = None
-
-
-def typed_objects(ctx: Context) -> dict[str, list[Typed]]:
+def typed_objects(ctx: Context) -> dict[str, list[Site]]:
     """Objects holding ``enum``, ``x-ms-enum-values``, ``collectionFormat``, ``required``, an
-    unsupported keyword, or ``type: array`` without ``items``, by that key. Built once per run.
-
-    The walk follows the engine's: schemas where they are written (``properties``, ``items``,
-    ``allOf``, ``additionalProperties``), ``$ref`` objects not followed nor indexed.
-    """
-    return ctx.memo("parameters.typed", lambda: _Indexer(ctx.doc).run())
-
-
-class _Indexer:
-    """One pass over the definition. The pointer is kept as a stack of tokens and only written
-    out for the few objects that land in a bucket: most schema objects hold none of the keys."""
-
-    def __init__(self, doc: dict[str, Any]) -> None:
-        self.doc = doc
-        self.buckets: dict[str, list[Typed]] = defaultdict(list)
-        self.path: list[str] = []
-
-    def run(self) -> dict[str, list[Typed]]:
-        doc = self.doc
-        path = self.path
-        for key, walk in (("parameters", self.parameter), ("responses", self.response), ("definitions", self.schema)):
-            section = doc.get(key)
-            if isinstance(section, dict):
-                path.append(key)
-                for name, raw in section.items():
-                    if isinstance(raw, dict):
-                        path.append(name)
-                        walk(raw)
-                        path.pop()
-                path.pop()
-        paths = doc.get("paths")
-        if isinstance(paths, dict):
-            path.append("paths")
-            for name, item in paths.items():
-                if isinstance(item, dict):
-                    path.append(name)
-                    self.path_item(item)
-                    path.pop()
-            path.pop()
-        return dict(self.buckets)
-
-    def pointer(self) -> str:
-        return "".join("/" + token.replace("~", "~0").replace("/", "~1") for token in self.path)
-
-    def path_item(self, item: dict[str, Any]) -> None:
-        path = self.path
-        self.parameters(item)
-        content = item.get("x-ms-notification-content")
-        if isinstance(content, dict) and isinstance(content.get("schema"), dict):
-            path += ("x-ms-notification-content", "schema")
-            self.schema(content["schema"])
-            del path[-2:]
-        for method in HTTP_METHODS:
-            op = item.get(method)
-            if isinstance(op, dict):
-                path.append(method)
-                self.parameters(op)
-                responses = op.get("responses")
-                if isinstance(responses, dict):
-                    path.append("responses")
-                    for code, response in responses.items():
-                        if isinstance(response, dict):
-                            path.append(str(code))
-                            self.response(response)
-                            path.pop()
-                    path.pop()
-                path.pop()
-
-    def add(self, raw: dict[str, Any], kind: str, location: str | None = None) -> None:
-        array_without_items = raw.get("type") == "array" and "items" not in raw
-        if not array_without_items and raw.keys().isdisjoint(_INDEXED):
-            return
-        entry = Typed(raw, self.pointer(), kind, location)
-        for key in _INDEXED:
-            if key in raw:
-                self.buckets[key].append(entry)
-        if array_without_items:
-            self.buckets[_ARRAY_WITHOUT_ITEMS].append(entry)
-
-    def schema(self, raw: dict[str, Any]) -> None:
-        if "$ref" in raw:
-            return
-        self.add(raw, "schema")
-        path = self.path
-        properties = raw.get("properties")
-        if isinstance(properties, dict):
-            path.append("properties")
-            for name, child in properties.items():
-                if isinstance(child, dict):
-                    path.append(name)
-                    self.schema(child)
-                    path.pop()
-            path.pop()
-        items = raw.get("items")
-        if isinstance(items, dict):
-            path.append("items")
-            self.schema(items)
-            path.pop()
-        elif isinstance(items, list):
-            self.schema_list(items, "items")
-        all_of = raw.get("allOf")
-        if isinstance(all_of, list):
-            self.schema_list(all_of, "allOf")
-        additional = raw.get("additionalProperties")
-        if isinstance(additional, dict):
-            path.append("additionalProperties")
-            self.schema(additional)
-            path.pop()
-
-    def schema_list(self, children: list[Any], key: str) -> None:
-        path = self.path
-        path.append(key)
-        for index, child in enumerate(children):
-            if isinstance(child, dict):
-                path.append(str(index))
-                self.schema(child)
-                path.pop()
-        path.pop()
-
-    def items(self, owner: dict[str, Any]) -> None:
-        path = self.path
-        depth = 0
-        raw = owner.get("items")
-        while isinstance(raw, dict) and "$ref" not in raw:
-            path.append("items")
-            depth += 1
-            self.add(raw, "items")
-            raw = raw.get("items")
-        if depth:
-            del path[-depth:]
-
-    def parameter(self, raw: dict[str, Any]) -> None:
-        if "$ref" in raw:
-            return
-        location = raw.get("in")
-        if location == "body":
-            if isinstance(raw.get("schema"), dict):
-                self.path.append("schema")
-                self.schema(raw["schema"])
-                self.path.pop()
-            return
-        self.add(raw, "parameter", str(location) if location is not None else None)
-        self.items(raw)
-
-    def parameters(self, owner: dict[str, Any]) -> None:
-        params = owner.get("parameters")
-        if isinstance(params, list):
-            path = self.path
-            path.append("parameters")
-            for index, param in enumerate(params):
-                if isinstance(param, dict):
-                    path.append(str(index))
-                    self.parameter(param)
-                    path.pop()
-            path.pop()
-
-    def response(self, raw: dict[str, Any]) -> None:
-        if "$ref" in raw:
-            return
-        path = self.path
-        headers = raw.get("headers")
-        if isinstance(headers, dict):
-            path.append("headers")
-            for name, header in headers.items():
-                if isinstance(header, dict) and "$ref" not in header:
-                    path.append(name)
-                    self.add(header, "header", "header")
-                    self.items(header)
-                    path.pop()
-            path.pop()
-        if isinstance(raw.get("schema"), dict):
-            path.append("schema")
-            self.schema(raw["schema"])
-            path.pop()
+    unsupported keyword, or ``type: array`` without ``items``, by that key: the engine's site
+    index (schemas where written, non-body parameters, headers and their ``items``)."""
+    return ctx.site_index
 
 
 def _value_key(value: Any) -> tuple[Any, ...]:
@@ -570,7 +389,7 @@ def invalid_enum_value(ctx: Context, swagger: Swagger) -> Iterator[Hit]:
                 yield hit(f"{entry.pointer}/enum/{index}", _json_type(value), declared)
 
 
-def _enum_values(entry: Typed) -> Iterator[tuple[int, dict[str, Any]]]:
+def _enum_values(entry: Site) -> Iterator[tuple[int, dict[str, Any]]]:
     values = entry.raw.get("x-ms-enum-values")
     if isinstance(values, list):
         for index, item in enumerate(values):

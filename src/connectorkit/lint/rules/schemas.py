@@ -15,13 +15,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from connectorkit.definition.findings import Severity
 from connectorkit.definition.jsontext import unescape_pointer_token
 from connectorkit.definition.swagger import HTTP_METHODS, Swagger
-from connectorkit.lint.engine import Context, ParameterNode, SchemaNode
+from connectorkit.lint.engine import Context, ParameterNode, SchemaNode, Site
 from connectorkit.lint.registry import CERTIFICATION, Hit, On, Profile, hit, svr
 
 # --------------------------------------------------------------------------- the keyword index
@@ -52,31 +51,6 @@ KEYWORDS = frozenset(
         "x-ms-enum-values",
     }
 )
-
-
-@dataclass(slots=True)
-class Site:
-    """An object that may carry validation keywords: a schema, a non-body parameter, the items of
-    an array parameter or header, or a header.
-
-    ``role`` is the schema role (``definition``, ``body``, ``response``, ``notification``) for
-    schemas, the location (``in``) for parameters and their items, and ``header`` for headers and
-    their items. ``top`` is true for the root schema of a body, response, notification or
-    definition; ``name`` is the property name for a schema under ``properties``. ``required``
-    says whether the value must be given: ``required: true`` on a parameter, or the property
-    listed in the parent schema's ``required``. ``input`` is true for values the client sends
-    through a parameter or an inline body schema; whether a definition is sent is decided on
-    demand by :func:`_site_is_input`, since it takes a walk of the references.
-    """
-
-    raw: dict[str, Any]
-    pointer: str
-    kind: str
-    role: str
-    top: bool = False
-    name: str | None = None
-    required: bool = False
-    input: bool = False
 
 
 Index = dict[str, list[Site]]
@@ -148,165 +122,9 @@ def _all_parameter_lists(doc: dict[str, Any]) -> Iterator[list[Any]]:
                 yield op["parameters"]
 
 
-class _Indexer:
-    """One pass over the definition. The pointer is kept as a stack of tokens and only written
-    out for objects holding a keyword: most schema objects hold none."""
-
-    def __init__(self) -> None:
-        self.index: Index = {}
-        self.path: list[str] = []
-
-    def pointer(self) -> str:
-        return "".join("/" + token.replace("~", "~0").replace("/", "~1") for token in self.path)
-
-    def add(self, raw: dict[str, Any], kind: str, role: str, top: bool = False, name: str | None = None,
-            required: bool = False, input_: bool = False) -> None:  # fmt: skip
-        keys = KEYWORDS.intersection(raw)
-        if keys:
-            site = Site(raw, self.pointer(), kind, role, top, name, required, input_)
-            for key in keys:
-                self.index.setdefault(key, []).append(site)
-
-    def child(self, raw: Any, token: str, role: str, input_: bool, name: str | None = None,
-              required: bool = False) -> None:  # fmt: skip
-        if isinstance(raw, dict):
-            self.path.append(token)
-            self.schema(raw, role, False, name, required, input_)
-            self.path.pop()
-
-    def root(self, raw: Any, token: str, role: str, input_: bool) -> None:
-        """A schema that is the whole of a body, a response, a notification or a definition."""
-        if isinstance(raw, dict):
-            self.path.append(token)
-            self.schema(raw, role, True, None, False, input_)
-            self.path.pop()
-
-    def schema(self, raw: dict[str, Any], role: str, top: bool, name: str | None, required: bool,
-               input_: bool) -> None:  # fmt: skip
-        self.add(raw, SCHEMA, role, top, name, required, input_)
-        if "$ref" in raw:
-            return
-        path = self.path
-        properties = raw.get("properties")
-        if isinstance(properties, dict):
-            listed = raw.get("required")
-            names = set(listed) if isinstance(listed, list) and all(isinstance(n, str) for n in listed) else set()
-            path.append("properties")
-            for prop, child in properties.items():
-                self.child(child, prop, role, input_, prop, prop in names)
-            path.pop()
-        items = raw.get("items")
-        if isinstance(items, dict):
-            self.child(items, "items", role, input_)
-        elif isinstance(items, list):
-            path.append("items")
-            for index, child in enumerate(items):
-                self.child(child, str(index), role, input_)
-            path.pop()
-        all_of = raw.get("allOf")
-        if isinstance(all_of, list):
-            path.append("allOf")
-            for index, child in enumerate(all_of):
-                self.child(child, str(index), role, input_)
-            path.pop()
-        self.child(raw.get("additionalProperties"), "additionalProperties", role, input_)
-
-    def items(self, raw: Any, role: str, input_: bool) -> None:
-        depth = 0
-        while isinstance(raw, dict):
-            self.path.append("items")
-            depth += 1
-            self.add(raw, ITEMS, role, input_=input_)
-            raw = raw.get("items")
-        del self.path[len(self.path) - depth :]
-
-    def parameter(self, raw: Any, token: str) -> None:
-        if not isinstance(raw, dict) or "$ref" in raw:
-            return
-        self.path.append(token)
-        location = raw.get("in")
-        if location == "body":
-            self.root(raw.get("schema"), "schema", "body", True)
-        else:
-            role = location if isinstance(location, str) else ""
-            self.add(raw, PARAMETER, role, True, None, raw.get("required") is True, True)
-            self.items(raw.get("items"), role, True)
-        self.path.pop()
-
-    def parameters(self, raw: Any) -> None:
-        if isinstance(raw, list):
-            self.path.append("parameters")
-            for index, param in enumerate(raw):
-                self.parameter(param, str(index))
-            self.path.pop()
-
-    def responses(self, raw: Any) -> None:
-        if not isinstance(raw, dict):
-            return
-        path = self.path
-        path.append("responses")
-        for code, response in raw.items():
-            if not isinstance(response, dict):
-                continue
-            path.append(str(code))
-            headers = response.get("headers")
-            if isinstance(headers, dict):
-                path.append("headers")
-                for name, header in headers.items():
-                    if isinstance(header, dict):
-                        path.append(name)
-                        self.add(header, HEADER, HEADER, True, name)
-                        self.items(header.get("items"), HEADER, False)
-                        path.pop()
-                path.pop()
-            self.root(response.get("schema"), "schema", "response", False)
-            path.pop()
-        path.pop()
-
-
 def _sites(ctx: Context) -> Index:
-    """Every object holding one of :data:`KEYWORDS`, by keyword, built once per connector."""
-
-    def build() -> Index:
-        doc = ctx.doc
-        indexer = _Indexer()
-        path = indexer.path
-        root_params = doc.get("parameters")
-        if isinstance(root_params, dict):
-            path.append("parameters")
-            for name, raw in root_params.items():
-                indexer.parameter(raw, name)
-            path.pop()
-        indexer.responses(doc.get("responses"))
-        definitions = doc.get("definitions")
-        if isinstance(definitions, dict):
-            path.append("definitions")
-            for name, raw in definitions.items():
-                indexer.root(raw, name, "definition", False)
-            path.pop()
-        path.append("paths")
-        for route, item in ctx.swagger.paths.items():
-            if not isinstance(item, dict):
-                continue
-            path.append(route)
-            indexer.parameters(item.get("parameters"))
-            content = item.get("x-ms-notification-content")
-            if isinstance(content, dict):
-                path.append("x-ms-notification-content")
-                indexer.root(content.get("schema"), "schema", "notification", False)
-                path.pop()
-            for method in HTTP_METHODS:
-                op = item.get(method)
-                if isinstance(op, dict):
-                    path.append(method)
-                    indexer.parameters(op.get("parameters"))
-                    indexer.responses(op.get("responses"))
-                    path.pop()
-            path.pop()
-        path.pop()
-        return indexer.index
-
-    return ctx.memo("schemas.sites", build)
+    """Every object holding one of :data:`KEYWORDS`, by keyword: the engine's site index."""
+    return ctx.site_index
 
 
 def _site_is_input(ctx: Context, site: Site) -> bool:
