@@ -427,3 +427,26 @@ def test_default_brand_color_is_stable_and_allowed(cli, tmp_path):
     assert first not in ("#ffffff", "#007ee5")
     icon = Image.open(io.BytesIO((tmp_path / "1" / "A" / "icon.png").read_bytes()))
     assert icon.format == "PNG"
+
+
+def test_no_icon_for_independent_publishers(cli, tmp_path):
+    result = cli("new", "Petstore", "--from", EXAMPLE, "-o", tmp_path, "--no-icon", "--brand-color", "#da3b01",
+                 "--publisher", "Ada Lovelace", "--stack-owner", "Petstore Inc")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    folder = tmp_path / "Petstore"
+    assert not (folder / "icon.png").exists()
+    assert "icon" not in json.loads((folder / "settings.json").read_text())
+    checked = cli("validate", folder, "--profile", "independent-publisher")
+    assert checked.exit_code == 0, checked.stdout
+    assert "0 errors, 0 warnings" in checked.stdout
+    both = cli("new", "Other", "--from", EXAMPLE, "-o", tmp_path, "--no-icon", "--icon", EXAMPLE)
+    assert both.exit_code == 2 and "--no-icon" in both.stderr
+
+
+@pytest.mark.parametrize("kind", list(SECURITY))
+def test_every_generated_connector_validates_clean(cli, write_spec, tmp_path, kind):
+    folder = _new(cli, write_spec, tmp_path, kind, *AAD_ARGS, "--publisher", "Contoso", "--stack-owner", "Contoso")
+    for profile in ("custom", "certified"):
+        checked = cli("validate", folder, "--profile", profile)
+        assert checked.exit_code == 0, checked.stdout
+        assert "0 errors, 0 warnings" in checked.stdout, checked.stdout

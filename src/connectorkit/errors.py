@@ -28,3 +28,7 @@ class SourceError(InputError):
         self.column = column
         self.problem = problem
         super().__init__(f"{file}:{line}:{column}: {problem}")
+
+    def __reduce__(self) -> tuple[type[SourceError], tuple[str, int, int, str]]:
+        # Rebuilt from its parts, so it survives the trip back from a worker process.
+        return (type(self), (self.file, self.line, self.column, self.problem))

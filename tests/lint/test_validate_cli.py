@@ -264,3 +264,32 @@ def test_docs_rules_md_is_generated_from_the_registry():
     assert committed == render_markdown(), "docs/rules.md is stale: run python scripts/gen_rules_doc.py"
     for rule in REGISTRY:
         assert f"### {rule.id}\n" in committed
+
+
+def test_inline_allow_list_in_the_definition(connector):
+    def edit(definition: dict) -> None:
+        _optional_path_parameter(definition)
+        definition["paths"]["/pets/{petId}"]["x-connectorkit-allow"] = [
+            "PathParameterMustBeRequired: the backend treats a missing id as 'all pets'"
+        ]
+
+    _edit_definition(connector, edit)
+    data = json.loads(run("validate", connector, "--format", "json").stdout)
+    assert data["summary"]["errors"] == 0 and data["summary"]["accepted"] == 1
+    assert data["results"][0]["accepted"][0]["reason"] == "the backend treats a missing id as 'all pets'"
+
+
+def test_inline_allow_only_covers_its_subtree(connector):
+    def edit(definition: dict) -> None:
+        _optional_path_parameter(definition)
+        definition["paths"]["/pets"]["x-connectorkit-allow"] = [{"rule": "PathParameterMustBeRequired", "reason": "x"}]
+
+    _edit_definition(connector, edit)
+    assert run("validate", connector).exit_code == 1
+
+
+@pytest.mark.parametrize("entry", [["PathParameterMustBeRequired"], [{"rule": "Nope", "reason": "x"}], [5]])
+def test_bad_inline_allow_is_a_usage_error(connector, entry):
+    _edit_definition(connector, lambda d: d["paths"]["/pets"].__setitem__("x-connectorkit-allow", entry))
+    result = run("validate", connector)
+    assert result.exit_code == 2 and "x-connectorkit-allow" in result.stderr

@@ -27,6 +27,7 @@ class NewOptions:
     name: str
     auth: AuthConfig = field(default_factory=AuthConfig)
     icon: Path | None = None
+    no_icon: bool = False  # independent publishers must not ship an icon
     brand_color: str | None = None
     publisher: str | None = None
     stack_owner: str | None = None
@@ -41,6 +42,7 @@ class NewResult:
     operations: int
     triggers: int
     icon_generated: bool
+    icon_shipped: bool = True
 
 
 def check_name(name: str) -> str:
@@ -109,6 +111,13 @@ def _readme(title: str, description: str, publisher: str | None, swagger: Swagge
     lines += ["## Obtaining Credentials", ""]
     lines += [_credentials_text(auth), ""]
     lines += ["## Known Issues and Limitations", "", "None known.", ""]
+    lines += [
+        "## Deployment Instructions",
+        "",
+        "Deploy the connector with the Power Platform connectors CLI:",
+        "`paconn create --api-def apiDefinition.swagger.json --api-prop apiProperties.json --icon icon.png`.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -135,7 +144,13 @@ def create_connector(spec: Spec, options: NewOptions) -> NewResult:
         _drop_scheme(definition, auth.scheme)
 
     color = check_brand_color(options.brand_color) if options.brand_color else default_brand_color(name)
-    if options.icon is not None:
+    icon: bytes | None
+    if options.no_icon:
+        if options.icon is not None:
+            raise InputError("--icon and --no-icon cannot be used together")
+        icon = None
+        generated = False
+    elif options.icon is not None:
         icon = check_icon(options.icon)
         generated = False
     else:
@@ -165,7 +180,9 @@ def create_connector(spec: Spec, options: NewOptions) -> NewResult:
         if not _GUID.match(env):
             raise InputError(f"--environment {options.environment!r}: expected an environment GUID")
         settings["environment"] = env
-    settings.update({"apiProperties": PROPERTIES, "apiDefinition": DEFINITION, "icon": ICON})
+    settings.update({"apiProperties": PROPERTIES, "apiDefinition": DEFINITION})
+    if icon is not None:
+        settings["icon"] = ICON
     if auth.script is not None:
         settings["script"] = SCRIPT
     settings.update({"powerAppsUrl": POWERAPPS_URL, "powerAppsApiVersion": POWERAPPS_API_VERSION})
@@ -180,4 +197,4 @@ def create_connector(spec: Spec, options: NewOptions) -> NewResult:
         readme=_readme(title, description, options.publisher, swagger, auth),
     )
     package.properties  # noqa: B018 - the typed view must accept what we generate
-    return NewResult(package, spec.format, auth, len(operations) - triggers, triggers, generated)
+    return NewResult(package, spec.format, auth, len(operations) - triggers, triggers, generated, icon is not None)

@@ -31,6 +31,7 @@ def summary(result: NewResult, target: Path) -> dict[str, Any]:
             "script": result.auth.script is not None,
         },
         "iconGenerated": result.icon_generated,
+        "icon": result.icon_shipped,
         "iconBrandColor": package.api_properties["properties"]["iconBrandColor"],
         "notes": result.auth.notes,
     }
@@ -48,7 +49,7 @@ def render(data: dict[str, Any]) -> None:
     out.print(f"  auth       {auth['kind']} (connection parameters: {params})", markup=False)
     for note in data["notes"]:
         out.print(f"             - {note}", markup=False)
-    icon = "generated" if data["iconGenerated"] else "copied"
+    icon = "none (--no-icon)" if not data["icon"] else "generated" if data["iconGenerated"] else "copied"
     out.print(f"  icon       {icon}, brand colour {data['iconBrandColor']}", markup=False)
     out.print(f"  files      {', '.join(data['files'])}", markup=False)
 
@@ -79,6 +80,9 @@ def register(app: typer.Typer) -> None:
             None, "--on-behalf-of/--no-on-behalf-of", help="Azure AD: enable on-behalf-of login."
         ),
         icon: Path | None = typer.Option(None, "--icon", help="Square PNG icon, 100 to 230 px; generated when absent."),
+        no_icon: bool = typer.Option(
+            False, "--no-icon", help="Ship no icon (independent publishers must not; a generic one is applied)."
+        ),
         brand_color: str | None = typer.Option(None, "--brand-color", help="Icon background colour as #RRGGBB."),
         publisher: str | None = typer.Option(None, "--publisher", help="Publisher written to apiProperties."),
         stack_owner: str | None = typer.Option(None, "--stack-owner", help="Owner of the backend service."),
@@ -113,6 +117,7 @@ def register(app: typer.Typer) -> None:
             name=name,
             auth=config,
             icon=icon,
+            no_icon=no_icon,
             brand_color=brand_color,
             publisher=publisher,
             stack_owner=stack_owner,

@@ -126,3 +126,53 @@ def find_config(folder: Path) -> LintConfig:
             if table is not None:
                 return _from_table(table, f"{pyproject} [tool.connectorkit.lint]")
     return LintConfig()
+
+
+INLINE_ALLOW = "x-connectorkit-allow"
+
+
+def inline_allows(definition: Any, text: str | None, file: str) -> list[Allow]:
+    """Accepted findings written in the definition itself, next to what they accept::
+
+        "get": {"x-connectorkit-allow": [{"rule": "OperationIdSanitized", "reason": "kept for old flows"}], ...}
+
+    An entry accepts the rule's findings at that object and below. Entries may also be written
+    as ``"RuleId: reason"`` strings. (``x-`` keys other than ``x-ms-`` are ignored by the platform.)
+    """
+    if text is not None and INLINE_ALLOW not in text:
+        return []
+    found: list[Allow] = []
+    stack: list[tuple[Any, str]] = [(definition, "")]
+    while stack:
+        node, pointer = stack.pop()
+        if isinstance(node, dict):
+            if INLINE_ALLOW in node:
+                found += _inline_entries(node[INLINE_ALLOW], pointer, file)
+            stack.extend(
+                (child, f"{pointer}/{_escape(str(key))}") for key, child in node.items() if key != INLINE_ALLOW
+            )
+        elif isinstance(node, list):
+            stack.extend((child, f"{pointer}/{index}") for index, child in enumerate(node))
+    return found
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def _inline_entries(value: Any, pointer: str, file: str) -> list[Allow]:
+    where = f"{file}: {pointer or '/'}/{INLINE_ALLOW}"
+    entries = value if isinstance(value, list) else [value]
+    out: list[Allow] = []
+    for index, entry in enumerate(entries):
+        if isinstance(entry, str):
+            name, _, text = entry.partition(":")
+            entry = {"rule": name.strip(), "reason": text.strip()}
+        if not isinstance(entry, dict) or not isinstance(entry.get("rule"), str):
+            raise InputError(f'{where}[{index}]: expected {{"rule": ..., "reason": ...}} or "RuleId: reason"')
+        reason = entry.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise InputError(f"{where}[{index}] ({entry['rule']}): needs a reason saying why it is accepted")
+        check_rule_names([entry["rule"]], f"{where}[{index}]")
+        out.append(Allow(entry["rule"], reason, pointer or None, None))
+    return out

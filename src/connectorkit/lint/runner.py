@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from connectorkit.definition.findings import Finding, Severity
-from connectorkit.definition.package import ConnectorPackage
+from connectorkit.definition.package import DEFINITION, ConnectorPackage
 from connectorkit.errors import InputError, SourceError
 from connectorkit.lint import rules as _rules  # noqa: F401 - registers every rule
-from connectorkit.lint.config import Allow, find_config
+from connectorkit.lint.config import Allow, find_config, inline_allows
 from connectorkit.lint.engine import active_rules, lint_package
 from connectorkit.lint.registry import REGISTRY, On, Profile, Rule
 
@@ -101,7 +101,10 @@ def validate_one(path: Path, options: Options = Options()) -> Result:
             result.findings.append(_load_error(path, error))
         return result
     findings = lint_package(package, _rules_for(profile, select, ignore), profile)
-    allows = config.allow if config else []
+    allows = list(config.allow) if config else []
+    document = package.documents.get(DEFINITION)
+    allows += inline_allows(package.definition, document.source.text if document else None,
+                            document.file if document else DEFINITION)  # fmt: skip
     for finding in findings:
         accepted = next((a for a in allows if a.matches(finding)), None)
         if accepted is None:
