@@ -5,14 +5,16 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import sys
 from collections.abc import Callable
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
 
-from connectorkit.errors import EXIT_FAILURE, ConnectorkitError
+from connectorkit.errors import EXIT_FAILURE, ConnectorkitError, InputError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,3 +61,14 @@ def handle_errors(func: F) -> F:
             ) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def write_output(text: str, output: Path | None) -> None:
+    """A report to ``output`` when given, else to stdout; an unwritable file is a usage error."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"--output {output}: cannot write: {exc.strerror}") from None

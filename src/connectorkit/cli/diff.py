@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from connectorkit.cli.common import handle_errors
+from connectorkit.cli.common import handle_errors, write_output
 from connectorkit.cli.validate import ReportFormat, split_names
 from connectorkit.definition.package import ConnectorPackage
 from connectorkit.errors import InputError
@@ -56,11 +56,5 @@ def register(app: typer.Typer) -> None:
             text = render_text(results, color=sys.stdout.isatty())
         else:
             text = RENDERERS[output_format.value](results)
-        if output is not None:
-            try:
-                output.write_text(text, encoding="utf-8")
-            except OSError as exc:
-                raise InputError(f"--output {output}: cannot write: {exc.strerror}") from None
-        else:
-            sys.stdout.write(text)
+        write_output(text, output)
         raise typer.Exit(exit_code(results))

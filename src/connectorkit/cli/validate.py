@@ -9,8 +9,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from connectorkit.cli.common import err, handle_errors
-from connectorkit.errors import InputError
+from connectorkit.cli.common import err, handle_errors, write_output
 from connectorkit.lint.config import check_rule_names, parse_profile
 from connectorkit.lint.report import RENDERERS, exit_code, render_text
 from connectorkit.lint.runner import Options, Result, discover, validate_many
@@ -91,11 +90,5 @@ def register(app: typer.Typer) -> None:
             text = render_text(results, color=sys.stdout.isatty())
         else:
             text = RENDERERS[output_format.value](results)
-        if output is not None:
-            try:
-                output.write_text(text, encoding="utf-8")
-            except OSError as exc:
-                raise InputError(f"--output {output}: cannot write: {exc.strerror}") from None
-        else:
-            sys.stdout.write(text)
+        write_output(text, output)
         raise typer.Exit(exit_code(results))

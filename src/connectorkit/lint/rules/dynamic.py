@@ -28,6 +28,7 @@ from connectorkit.definition.package import DEFINITION
 from connectorkit.definition.swagger import HTTP_METHODS, Operation, Parameter, Swagger
 from connectorkit.lint.engine import Context, ParameterNode, SchemaNode
 from connectorkit.lint.registry import Hit, On, hit, svr
+from connectorkit.lint.values import json_type as _json_type
 
 VALUES = "x-ms-dynamic-values"
 LIST = "x-ms-dynamic-list"
@@ -693,22 +694,6 @@ def _callers(ctx: Context, call: Call) -> list[Operation]:
 
 
 # --------------------------------------------------------------------------- type helpers
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 _JSON_TYPES = frozenset({"string", "integer", "number", "boolean", "array", "object"})

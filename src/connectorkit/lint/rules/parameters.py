@@ -29,6 +29,7 @@ from connectorkit.lint.engine import (
 )
 from connectorkit.lint.registry import CERTIFICATION, Hit, On, hit, svr
 from connectorkit.lint.rules.security import requirements
+from connectorkit.lint.values import json_type as _json_type
 
 PARAMETER_REF_PREFIX = "#/parameters/"
 COLLECTION_FORMATS = ("csv", "ssv", "tsv", "pipes", "multi")
@@ -70,22 +71,6 @@ def _duplicates(values: list[Any]) -> Iterator[int]:
             yield index
         else:
             seen.add(key)
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "null"
 
 
 def _fits(value: Any, declared: str, nullable: bool) -> bool:

@@ -22,6 +22,7 @@ from connectorkit.definition.jsontext import unescape_pointer_token
 from connectorkit.definition.swagger import HTTP_METHODS, Swagger
 from connectorkit.lint.engine import Context, ParameterNode, SchemaNode, Site
 from connectorkit.lint.registry import CERTIFICATION, Hit, On, Profile, hit, svr
+from connectorkit.lint.values import json_type as _json_type
 
 # --------------------------------------------------------------------------- the keyword index
 
@@ -268,22 +269,6 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "array": (list,),
     "object": (dict,),
 }
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "null"
 
 
 def _matches_type(value: Any, declared: str) -> bool:
