@@ -137,22 +137,20 @@ def test_not_an_api_description(cli, tmp_path, content, needle):
 
 
 @pytest.mark.parametrize(
-    ("content", "label"),
+    ("content", "needle"),
     [
-        ({"openapi": "3.0.3", "info": {"title": "T", "version": "1"}, "paths": {}}, "OpenAPI 3.0"),
-        ({"openapi": "3.1.0", "info": {"title": "T", "version": "1"}, "paths": {}}, "OpenAPI 3.1"),
-        (
-            {"info": {"name": "T", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
-             "item": []},
-            "Postman collection v2.1",
-        ),
+        ({"openapi": "3.0.3", "info": {"title": "T", "version": "1"}, "paths": {}}, "has no paths"),
+        ({"openapi": "3.1.0", "info": {"title": "T", "version": "1"},
+          "webhooks": {"newPet": {"post": {"responses": {"200": {"description": "ok"}}}}}}, "newPet"),
+        ({"info": {"name": "Old"}, "id": "abc", "order": [], "requests": [{"id": "1", "url": "https://x"}]},
+         "Postman collection v1 is not supported"),
     ],
 )  # fmt: skip
-def test_formats_detected_but_not_yet_imported(cli, tmp_path, content, label):
+def test_descriptions_with_nothing_to_import(cli, tmp_path, content, needle):
     spec = tmp_path / "spec.json"
     spec.write_text(json.dumps(content))
     result = cli("new", "P", "--from", spec, "-o", tmp_path / "out")
-    assert_clean_failure(result, label, "Swagger 2.0")
+    assert_clean_failure(result, "spec.json", needle)
     assert_nothing_written(tmp_path / "out")
 
 

@@ -11,6 +11,7 @@ for a token on every call. No client secret is ever placed in a generated file.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,8 @@ class AuthConfig:
     scopes: list[str] | None = None
     redirect_mode: str = "Global"
     on_behalf_of: bool = False
+    authorization_url: str | None = None  # for openIdConnect schemes, which name no URLs
+    token_url: str | None = None
 
     @classmethod
     def from_file(cls, path: str | Path) -> AuthConfig:
@@ -93,6 +96,10 @@ class AuthConfig:
         mode = pick("oauth2.redirectMode", "redirectMode")
         if mode is not None:
             config.redirect_mode = check_redirect_mode(str(mode), f"{path}: redirectMode")
+        config.authorization_url = _str_or_none(
+            pick("oauth2.authorizationUrl", "authorizationUrl"), path, "authorizationUrl"
+        )
+        config.token_url = _str_or_none(pick("oauth2.tokenUrl", "tokenUrl"), path, "tokenUrl")
         obo = pick("oauth2.enableOnbehalfOfLogin", "enableOnbehalfOfLogin")
         if obo is not None:
             config.on_behalf_of = str(obo).lower() == "true"
@@ -460,3 +467,63 @@ def _client_credentials(scheme: SecurityScheme, config: AuthConfig, pointer: str
             f"securityDefinitions '{scheme.name}' removed: the platform has no built-in client-credentials sign-in",
         ],
     )
+
+
+def bearer_policy() -> dict[str, Any]:
+    """Sends the API key as ``Authorization: Bearer <key>`` (HTTP bearer schemes)."""
+    return {
+        "templateId": "setheader",
+        "title": "Send the key as a bearer token",
+        "parameters": {
+            "x-ms-apimTemplateParameter.name": "Authorization",
+            "x-ms-apimTemplateParameter.value": "Bearer @connectionParameters('api_key')",
+            "x-ms-apimTemplateParameter.existsAction": "override",
+            "x-ms-apimTemplate-policySection": "Request",
+        },
+    }
+
+
+def host_connection(converted: Any) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Connection parameters and the dynamichosturl policy for a per-tenant host.
+
+    ``converted`` is a :class:`~connectorkit.authoring.converted.Converted` whose server URL has
+    variables in it; each becomes a string parameter (with its default and allowed values) and
+    the policy builds the host from them on every call.
+    """
+    if not converted.host_parameters or not converted.url_template:
+        return {}, None
+    params: dict[str, Any] = {}
+    template = str(converted.url_template)
+    for index, (name, spec) in enumerate(converted.host_parameters.items()):
+        spec = spec if isinstance(spec, dict) else {}
+        label = re.sub(r"(?<=[a-z])(?=[A-Z])|[_-]+", " ", name).strip().title()
+        param: dict[str, Any] = {
+            "type": "string",
+            "uiDefinition": _ui(
+                label,
+                str(spec.get("description") or f"The {label.lower()} of your service's address"),
+                f"Provide the {label.lower()}",
+                tabIndex=10 + index,
+                required="true",
+            ),
+        }
+        if spec.get("default") is not None:
+            param["defaultValue"] = str(spec["default"])
+        choices = spec.get("enum")
+        if isinstance(choices, list) and choices:
+            param["allowedValues"] = [{"value": str(v)} for v in choices]
+        clean = _parameter_name(name)
+        params[clean] = param
+        template = template.replace(f"@connectionParameters('{name}')", f"@connectionParameters('{clean}')")
+    policy = {
+        "templateId": "dynamichosturl",
+        "title": "Address of your service",
+        "parameters": {"x-ms-apimTemplateParameter.urlTemplate": template},
+    }
+    return params, policy
+
+
+def _parameter_name(name: str) -> str:
+    """Connection parameter names allow letters, digits and underscores only."""
+    cleaned = re.sub(r"[^0-9A-Za-z_]", "_", name)
+    return cleaned if cleaned and not cleaned[0].isdigit() else f"p_{cleaned}"

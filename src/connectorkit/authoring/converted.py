@@ -23,3 +23,4 @@ class Converted:
     servers: list[str] = field(default_factory=list)
     host_parameters: dict[str, Any] = field(default_factory=dict)  # server variable -> {default, enum, description}
     url_template: str | None = None  # e.g. "https://@connectionParameters('region').example.com/v1"
+    minify: bool = False  # the definition fits the platform's 1 MB only when written as compact JSON

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import copy
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from connectorkit.authoring.auth import AuthConfig, AuthModel, build_auth
+from connectorkit.authoring.auth import AuthConfig, AuthModel, bearer_policy, build_auth, host_connection
 from connectorkit.authoring.branding import check_brand_color, check_icon, default_brand_color, generate_icon
+from connectorkit.authoring.convert import ConvertOptions, convert
+from connectorkit.authoring.report import Report
 from connectorkit.authoring.source import Spec, SpecFormat
 from connectorkit.definition.package import DEFINITION, ICON, PROPERTIES, SCRIPT, ConnectorPackage
 from connectorkit.definition.swagger import Swagger
@@ -32,6 +32,7 @@ class NewOptions:
     publisher: str | None = None
     stack_owner: str | None = None
     environment: str | None = None
+    conversion: ConvertOptions = field(default_factory=ConvertOptions)
 
 
 @dataclass
@@ -43,6 +44,7 @@ class NewResult:
     triggers: int
     icon_generated: bool
     icon_shipped: bool = True
+    report: Report = field(default_factory=Report)
 
 
 def check_name(name: str) -> str:
@@ -50,29 +52,6 @@ def check_name(name: str) -> str:
     if not stripped or stripped in (".", "..") or _BAD_NAME.search(stripped):
         raise InputError(f"NAME {name!r}: not usable as a folder name (no slashes, colons or control characters)")
     return stripped
-
-
-def _import_swagger2(spec: Spec) -> dict[str, Any]:
-    definition = copy.deepcopy(spec.value)
-    for key in ("info", "paths"):
-        if not isinstance(definition.get(key), dict):
-            line, column = spec.document.locate(f"/{key}")
-            raise InputError(f"{spec.location}:{line}:{column}: Swagger 2.0 needs an '{key}' object")
-    return definition
-
-
-_IMPORTERS: dict[SpecFormat, Callable[[Spec], dict[str, Any]]] = {SpecFormat.SWAGGER_2: _import_swagger2}
-
-
-def import_definition(spec: Spec) -> dict[str, Any]:
-    """The Swagger 2.0 definition for ``spec``, whatever format it came in."""
-    importer = _IMPORTERS.get(spec.format)
-    if importer is None:
-        raise InputError(
-            f"{spec.location}: {spec.format.label} import is not available in this version; "
-            "give a Swagger 2.0 definition"
-        )
-    return importer(spec)
 
 
 def _drop_scheme(definition: dict[str, Any], scheme: str) -> None:
@@ -136,12 +115,25 @@ def _credentials_text(auth: AuthModel) -> str:
 def create_connector(spec: Spec, options: NewOptions) -> NewResult:
     """Build the connector package in memory; nothing touches the disk here."""
     name = check_name(options.name)
-    definition = import_definition(spec)
+    conversion = options.conversion
+    if conversion.oidc_urls is None and options.auth.authorization_url and options.auth.token_url:
+        conversion.oidc_urls = (options.auth.authorization_url, options.auth.token_url)
+    converted, report = convert(spec, conversion)
+    definition = converted.swagger
     swagger = Swagger(definition)
     title = swagger.title or name
     auth = build_auth(swagger, options.auth, title=title, where=spec.location)
     if auth.drop_scheme and auth.scheme:
         _drop_scheme(definition, auth.scheme)
+    if auth.scheme is not None and auth.scheme in converted.bearer_schemes:
+        auth.policies.append(bearer_policy())
+        auth.notes.append("HTTP bearer token: the key is sent as 'Authorization: Bearer <key>'")
+    host_params, host_policy = host_connection(converted)
+    if host_params:
+        auth.connection_parameters.update(host_params)
+        if host_policy is not None:
+            auth.policies.insert(0, host_policy)
+        auth.notes.append(f"per-tenant host: {', '.join(host_params)} chosen on the connection")
 
     color = check_brand_color(options.brand_color) if options.brand_color else default_brand_color(name)
     icon: bytes | None
@@ -195,6 +187,9 @@ def create_connector(spec: Spec, options: NewOptions) -> NewResult:
         icon=icon,
         script=auth.script,
         readme=_readme(title, description, options.publisher, swagger, auth),
+        minify_definition=converted.minify,
     )
     package.properties  # noqa: B018 - the typed view must accept what we generate
-    return NewResult(package, spec.format, auth, len(operations) - triggers, triggers, generated, icon is not None)
+    return NewResult(
+        package, spec.format, auth, len(operations) - triggers, triggers, generated, icon is not None, report
+    )

@@ -84,6 +84,10 @@ def detect_format(value: Any, location: str) -> SpecFormat:
             raise InputError(
                 f"{location}: Postman collection schema {schema!r} is not supported; expected v2.0 or v2.1"
             )
+    if isinstance(value.get("requests"), list) and any(k in value for k in ("order", "folders", "id")):
+        raise InputError(
+            f"{location}: Postman collection v1 is not supported; export it from Postman as Collection v2.1"
+        )
     raise InputError(
         f"{location}: not a Swagger 2.0, OpenAPI 3 or Postman document "
         "(no 'swagger', 'openapi' or Postman 'info.schema' key at the top level)"

@@ -8,6 +8,7 @@ import typer
 from rich.logging import RichHandler
 
 from connectorkit import __version__
+from connectorkit.cli import convert as convert_command
 from connectorkit.cli import diff as diff_command
 from connectorkit.cli import new as new_command
 from connectorkit.cli import rules as rules_command
@@ -51,6 +52,7 @@ def root(
 
 
 new_command.register(app)
+convert_command.register(app)
 validate_command.register(app)
 diff_command.register(app)
 rules_command.register(app)

@@ -9,9 +9,24 @@ import typer
 from rich.markup import escape
 
 from connectorkit.cli.common import FORMAT_OPTION, OutputFormat, handle_errors, out, print_json
+from connectorkit.cli.conversion import (
+    CERTIFICATION,
+    ENRICH,
+    EXCLUDE_TAG,
+    HIDE_OPTIONAL,
+    INCLUDE_PATH,
+    INCLUDE_TAG,
+    MAX_OPERATIONS,
+    REPORT,
+    ConversionFlags,
+    render_report,
+    report_summary,
+    write_report,
+)
 
 if TYPE_CHECKING:  # authoring pulls in Pillow and httpx: load them only when 'new' runs
     from connectorkit.authoring.new import NewResult
+    from connectorkit.authoring.report import Report
 
 
 def summary(result: NewResult, target: Path) -> dict[str, Any]:
@@ -34,10 +49,11 @@ def summary(result: NewResult, target: Path) -> dict[str, Any]:
         "icon": result.icon_shipped,
         "iconBrandColor": package.api_properties["properties"]["iconBrandColor"],
         "notes": result.auth.notes,
+        "report": report_summary(result.report),
     }
 
 
-def render(data: dict[str, Any]) -> None:
+def render(data: dict[str, Any], report: Report) -> None:
     out.print(f"[bold green]Created[/] {escape(data['path'])}")
     out.print(f"  from       {data['source']} ({data['title'] or 'untitled'})", markup=False)
     ops = f"{data['operations']} actions"
@@ -52,6 +68,7 @@ def render(data: dict[str, Any]) -> None:
     icon = "none (--no-icon)" if not data["icon"] else "generated" if data["iconGenerated"] else "copied"
     out.print(f"  icon       {icon}, brand colour {data['iconBrandColor']}", markup=False)
     out.print(f"  files      {', '.join(data['files'])}", markup=False)
+    render_report(report)
 
 
 def register(app: typer.Typer) -> None:
@@ -60,7 +77,9 @@ def register(app: typer.Typer) -> None:
     def new(
         name: str = typer.Argument(..., help="Connector name; also the folder created under --out."),
         source: str = typer.Option(
-            ..., "--from", help="API description: a Swagger 2.0 file (JSON or YAML), local path or https:// URL."
+            ...,
+            "--from",
+            help="API description: Swagger 2.0, OpenAPI 3.0/3.1 or a Postman collection (JSON or YAML), path or URL.",
         ),
         out_dir: Path = typer.Option(Path("."), "--out", "-o", help="Folder to create NAME/ in."),
         auth_config: Path | None = typer.Option(
@@ -90,13 +109,26 @@ def register(app: typer.Typer) -> None:
             None, "--environment", help="Power Platform environment GUID for settings.json."
         ),
         force: bool = typer.Option(False, "--force", help="Replace OUT/NAME if it exists."),
+        authorization_url: str | None = typer.Option(
+            None, "--authorization-url", help="OAuth authorization URL (openIdConnect schemes name none)."
+        ),
+        token_url: str | None = typer.Option(None, "--token-url", help="OAuth token URL (openIdConnect schemes)."),
+        include_tag: list[str] | None = INCLUDE_TAG,
+        exclude_tag: list[str] | None = EXCLUDE_TAG,
+        include_path: list[str] | None = INCLUDE_PATH,
+        max_operations: int | None = MAX_OPERATIONS,
+        enrich: bool | None = ENRICH,
+        certification: bool = CERTIFICATION,
+        hide_optional: bool = HIDE_OPTIONAL,
+        report_file: Path | None = REPORT,
         output_format: OutputFormat = FORMAT_OPTION,
     ) -> None:
         """Create a connector folder (definition, apiProperties, icon, settings, readme) from an API description.
 
-        The sign-in is read from the definition's securityDefinitions: apiKey, basic, OAuth 2.0
-        authorization code (Azure AD or generic) and OAuth 2.0 client credentials. Client secrets
-        are never written to any file.
+        OpenAPI 3 and Postman are converted to Swagger 2.0 first (see 'connectorkit convert'), with
+        every approximation in the report. The sign-in is read from the security schemes: API key,
+        basic, bearer, OAuth 2.0 authorization code (Azure AD or generic) and client credentials.
+        Client secrets are never written to any file.
         """
         from connectorkit.authoring.auth import AuthConfig, check_redirect_mode
         from connectorkit.authoring.new import NewOptions, create_connector
@@ -111,6 +143,11 @@ def register(app: typer.Typer) -> None:
             scopes=list(scope) if scope else None,
             redirect_mode=check_redirect_mode(redirect_mode, "--redirect-mode") if redirect_mode else None,
             on_behalf_of=on_behalf_of,
+            authorization_url=authorization_url,
+            token_url=token_url,
+        )
+        flags = ConversionFlags(
+            include_tag, exclude_tag, include_path, max_operations, enrich, certification, hide_optional
         )
         spec = read_spec(source)
         options = NewOptions(
@@ -122,11 +159,13 @@ def register(app: typer.Typer) -> None:
             publisher=publisher,
             stack_owner=stack_owner,
             environment=environment,
+            conversion=flags.options(),
         )
         result = create_connector(spec, options)
         target = result.package.save(out_dir / options.name.strip(), overwrite=force)
+        write_report(result.report, report_file)
         data = summary(result, target)
         if output_format is OutputFormat.json:
             print_json(data)
         else:
-            render(data)
+            render(data, result.report)

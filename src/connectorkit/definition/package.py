@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from connectorkit.definition.documents import Document, read_document
 from connectorkit.definition.findings import Finding, Severity
-from connectorkit.definition.jsontext import dump_bytes, escape_pointer_token
+from connectorkit.definition.jsontext import compact_bytes, dump_bytes, escape_pointer_token
 from connectorkit.definition.models import ApiProperties, Settings
 from connectorkit.definition.swagger import Swagger
 from connectorkit.errors import InputError, SourceError
@@ -58,6 +58,7 @@ class ConnectorPackage:
     documents: dict[str, Document] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     path: Path | None = None
+    minify_definition: bool = False  # write the definition as compact JSON (to fit 1 MB)
 
     # -- views
 
@@ -215,7 +216,8 @@ class ConnectorPackage:
 
     def files(self) -> dict[str, bytes]:
         """Every file of the package as bytes, under the names it will be saved with."""
-        out: dict[str, bytes] = {self.name_of(DEFINITION): dump_bytes(self.definition)}
+        definition = compact_bytes(self.definition) if self.minify_definition else dump_bytes(self.definition)
+        out: dict[str, bytes] = {self.name_of(DEFINITION): definition}
         out[self.name_of(PROPERTIES)] = dump_bytes(self.api_properties)
         if self.icon is not None:
             out[self.name_of(ICON)] = self.icon
