@@ -836,3 +836,37 @@ def test_mangled_collections_never_crash_and_stay_valid() -> None:
         except InputError:
             continue
         assert validator_errors(converted.swagger) == []
+
+
+def test_credential_variables_never_reach_the_definition() -> None:
+    secret = "PLANTED-s3cr3t-4b1f"
+    collection = {
+        "info": {"name": "Secrets", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+        "variable": [
+            {"key": "baseUrl", "value": "https://api.example.com"},
+            {"key": "apiKey", "value": secret},
+            {"key": "region", "value": secret + "-typed", "type": "secret"},
+            {"key": "tokenUrl", "value": "https://login.example.com/token"},
+        ],
+        "item": [
+            {
+                "name": "List things",
+                "request": {
+                    "method": "POST",
+                    "url": {
+                        "raw": "{{baseUrl}}/things?key={{apiKey}}&region={{region}}",
+                        "host": ["{{baseUrl}}"],
+                        "path": ["things"],
+                        "query": [{"key": "key", "value": "{{apiKey}}"}, {"key": "region", "value": "{{region}}"}],
+                    },
+                    "header": [{"key": "X-Api-Key", "value": "{{apiKey}}"}],
+                    "body": {"mode": "raw", "raw": '{"token": "{{apiKey}}", "count": 2}',
+                             "options": {"raw": {"language": "json"}}},
+                },
+            }
+        ],
+    }  # fmt: skip
+    converted = convert_postman(collection, Report())
+    text = json.dumps(converted.swagger)
+    assert secret not in text
+    assert converted.swagger["host"] == "api.example.com"

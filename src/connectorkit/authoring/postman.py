@@ -293,8 +293,24 @@ def _is_json_type(media: str) -> bool:
 # --------------------------------------------------------------------------- variables
 
 
+_SECRET_NAME = re.compile(
+    r"secret|passw|pwd|token|api[_-]?key|credential|private|session|cookie|signature|bearer", re.I
+)
+_ADDRESS_NAME = re.compile(r"(url|uri|host|endpoint|domain)$", re.I)
+
+
+def _is_secret(entry: dict[str, Any], key: str) -> bool:
+    """A variable whose value is a credential: marked secret, or named like one (``apiKey``,
+    ``client_secret``, ``accessToken``…, but not ``tokenUrl``). Its value never reaches the
+    definition: secrets only live in the connection."""
+    if entry.get("type") == "secret":
+        return True
+    return bool(_SECRET_NAME.search(key)) and not _ADDRESS_NAME.search(key)
+
+
 def _plain_variables(entries: Any, inherited: Mapping[str, str | None]) -> dict[str, str | None]:
-    """Variables in scope: name -> value, or None when the value is empty or not plain text."""
+    """Variables in scope: name -> value, or None when the value is empty, not plain text, or a
+    credential (see :func:`_is_secret`)."""
     scope: dict[str, str | None] = dict(inherited)
     if not isinstance(entries, list):
         return scope
@@ -306,7 +322,9 @@ def _plain_variables(entries: Any, inherited: Mapping[str, str | None]) -> dict[
         if not isinstance(key, str) or not key:
             continue
         value = entry.get("value")
-        if isinstance(value, bool):
+        if _is_secret(entry, key):
+            raw[key] = None
+        elif isinstance(value, bool):
             raw[key] = "true" if value else "false"
         elif isinstance(value, int | float):
             raw[key] = json.dumps(value)
