@@ -700,16 +700,7 @@ class _Budget:
         return changed
 
     def _parameter_lists(self) -> Iterator[list[Any]]:
-        root = self.doc.get("parameters")
-        if isinstance(root, dict):
-            yield list(root.values())
-        for item in self._path_items():
-            if isinstance(item.get("parameters"), list):
-                yield item["parameters"]
-            for method in HTTP_METHODS:
-                op = item.get(method)
-                if isinstance(op, dict) and isinstance(op.get("parameters"), list):
-                    yield op["parameters"]
+        return Swagger(self.doc).parameter_lists()
 
     def _response_maps(self) -> Iterator[dict[str, Any]]:
         root = self.doc.get("responses")

@@ -102,6 +102,22 @@ class Swagger:
                 if isinstance(op, dict):
                     yield Operation(self, path, method, op, item, pointer_join(item_pointer, method))
 
+    def parameter_lists(self) -> Iterator[list[Any]]:
+        """Every list of parameter objects as written: root ``parameters`` (its values), each path
+        item's and each operation's ``parameters``."""
+        root = self.doc.get("parameters")
+        if isinstance(root, dict):
+            yield list(root.values())
+        for item in self.paths.values():
+            if not isinstance(item, dict):
+                continue
+            if isinstance(item.get("parameters"), list):
+                yield item["parameters"]
+            for method in HTTP_METHODS:
+                op = item.get(method)
+                if isinstance(op, dict) and isinstance(op.get("parameters"), list):
+                    yield op["parameters"]
+
     def security_schemes(self) -> list[SecurityScheme]:
         defs = self.doc.get("securityDefinitions")
         if not isinstance(defs, dict):

@@ -19,7 +19,7 @@ from typing import Any
 
 from connectorkit.definition.findings import Severity
 from connectorkit.definition.jsontext import unescape_pointer_token
-from connectorkit.definition.swagger import HTTP_METHODS, Swagger
+from connectorkit.definition.swagger import Swagger
 from connectorkit.lint.engine import Context, ParameterNode, SchemaNode, Site
 from connectorkit.lint.registry import CERTIFICATION, Hit, On, Profile, hit, svr
 from connectorkit.lint.values import json_type as _json_type
@@ -106,21 +106,7 @@ def _input_definitions(ctx: Context) -> frozenset[str]:
 
 
 def _all_parameter_lists(doc: dict[str, Any]) -> Iterator[list[Any]]:
-    root = doc.get("parameters")
-    if isinstance(root, dict):
-        yield list(root.values())
-    paths = doc.get("paths")
-    if not isinstance(paths, dict):
-        return
-    for item in paths.values():
-        if not isinstance(item, dict):
-            continue
-        if isinstance(item.get("parameters"), list):
-            yield item["parameters"]
-        for method in HTTP_METHODS:
-            op = item.get(method)
-            if isinstance(op, dict) and isinstance(op.get("parameters"), list):
-                yield op["parameters"]
+    return Swagger(doc).parameter_lists()
 
 
 def _sites(ctx: Context) -> Index:
