@@ -102,8 +102,18 @@ def test_digitalocean_tree_bundles_fast_with_only_local_refs() -> None:
     keys = document["paths"]["/v2/account/keys"]["get"]
     assert keys["operationId"] == "sshKeys_list"
     assert all("lang" in sample for sample in keys["x-codeSamples"])
-    assert keys["parameters"][0]["name"] == "per_page"
-    schemas = document["components"]["schemas"]
+    # responses, parameters and headers shared by many operations are written once
+    assert keys["parameters"][0] == {"$ref": "#/components/parameters/per_page"}
+    components = document["components"]
+    assert components["parameters"]["per_page"]["name"] == "per_page"
+    assert keys["responses"]["401"] == {"$ref": "#/components/responses/unauthorized"}
+    assert components["responses"]["unauthorized"]["headers"]["ratelimit-limit"] == {
+        "$ref": "#/components/headers/ratelimit-limit"
+    }
+    # an operation's own response, used once, stays in place
+    assert keys["responses"]["200"]["description"].startswith("A JSON object with the key set to `ssh_keys`")
+    assert set(components["headers"]) >= {"ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"}
+    schemas = components["schemas"]
     assert "droplet" in schemas and "error" in schemas
     # one summary note, no item per file
     notes = report.of(Kind.NOTE)
@@ -234,11 +244,13 @@ def test_same_target_is_hoisted_once_and_inlined_copies_are_independent(tmp_path
             "openapi.yaml": oas("""
             paths:
               /a:
-                get:
+                post:
+                  requestBody: {$ref: 'common.yaml#/body'}
                   responses:
                     '200': {$ref: 'common.yaml#/ok'}
               /b:
-                get:
+                post:
+                  requestBody: {$ref: './common.yaml#/body'}
                   responses:
                     '200': {$ref: './common.yaml#/ok'}
             """),
@@ -248,16 +260,26 @@ def test_same_target_is_hoisted_once_and_inlined_copies_are_independent(tmp_path
               content:
                 application/json:
                   schema: {$ref: 'thing.yaml'}
+            body:
+              content:
+                application/json:
+                  schema: {$ref: 'thing.yaml'}
             """,
             "thing.yaml": "type: object\n",
         },
     )
     document, _ = run(tmp_path / "openapi.yaml")
-    first = document["paths"]["/a"]["get"]["responses"]["200"]
-    second = document["paths"]["/b"]["get"]["responses"]["200"]
-    assert first == second
-    assert first is not second
-    assert first["content"] is not second["content"]
+    first = document["paths"]["/a"]["post"]
+    second = document["paths"]["/b"]["post"]
+    # a request body is copied in place; the copies share nothing
+    assert first["requestBody"] == second["requestBody"]
+    assert first["requestBody"] is not second["requestBody"]
+    assert first["requestBody"]["content"] is not second["requestBody"]["content"]
+    # a response is hoisted once
+    assert first["responses"]["200"] == second["responses"]["200"] == {"$ref": "#/components/responses/ok"}
+    assert document["components"]["responses"] == {
+        "ok": {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/thing"}}}}
+    }
     assert list(document["components"]["schemas"]) == ["thing"]
 
 
@@ -628,6 +650,334 @@ def test_components_behind_a_ref_still_receive_hoisted_schemas(tmp_path: Path) -
     all_local_refs_resolve(document)
 
 
+# --------------------------------------------------------------------------- shared responses, parameters, headers
+
+SHARED_FILES = {
+    "shared/responses/error.yml": """
+    description: Something went wrong.
+    headers:
+      ratelimit-limit: {$ref: '../headers.yml#/ratelimit-limit'}
+    content:
+      application/json:
+        schema: {$ref: '../models/error.yml'}
+    """,
+    "shared/headers.yml": """
+    ratelimit-limit:
+      description: Calls per hour.
+      schema: {type: integer}
+    """,
+    "shared/parameters.yml": """
+    per_page: {name: per_page, in: query, schema: {type: integer}}
+    page: {name: page, in: query, schema: {type: integer}}
+    """,
+    "shared/models/error.yml": "type: object\nproperties:\n  message: {type: string}\n",
+}
+
+
+def test_responses_parameters_and_headers_used_twice_are_hoisted_once(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "spec/openapi.yaml": oas("""
+            paths:
+              /pets:
+                parameters:
+                  - $ref: 'shared/parameters.yml#/page'
+                get: {$ref: 'resources/pets_list.yml'}
+              /toys:
+                get: {$ref: 'resources/toys_list.yml'}
+            """),
+            "spec/resources/pets_list.yml": """
+            parameters:
+              - $ref: '../shared/parameters.yml#/per_page'
+            responses:
+              '200':
+                $ref: 'responses/pets_all.yml'
+              default:
+                $ref: '../shared/responses/error.yml'
+            """,
+            "spec/resources/toys_list.yml": """
+            parameters:
+              - $ref: '../shared/parameters.yml#/per_page'
+              - name: colour
+                in: query
+                schema: {type: string}
+            responses:
+              '200':
+                description: All toys.
+                headers:
+                  ratelimit-limit: {$ref: '../shared/headers.yml#/ratelimit-limit'}
+              '500':
+                $ref: '../shared/responses/error.yml'
+            """,
+            "spec/resources/responses/pets_all.yml": "description: All pets.\n",
+            **{f"spec/{name}": text for name, text in SHARED_FILES.items()},
+        },
+    )
+    document, report = run(tmp_path / "spec" / "openapi.yaml")
+    pets = document["paths"]["/pets"]
+    toys = document["paths"]["/toys"]["get"]
+    # used twice: one component, and a local reference in each place
+    assert pets["get"]["responses"]["default"] == toys["responses"]["500"] == {"$ref": "#/components/responses/error"}
+    assert pets["get"]["parameters"] == [{"$ref": "#/components/parameters/per_page"}]
+    assert toys["parameters"][0] == {"$ref": "#/components/parameters/per_page"}
+    assert toys["parameters"][1]["name"] == "colour"
+    rate = {"$ref": "#/components/headers/ratelimit-limit"}
+    assert toys["responses"]["200"]["headers"] == {"ratelimit-limit": rate}
+    components = document["components"]
+    assert components["responses"] == {
+        "error": {
+            "description": "Something went wrong.",
+            "headers": {"ratelimit-limit": rate},
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/error"}}},
+        }
+    }
+    assert components["parameters"] == {"per_page": {"name": "per_page", "in": "query", "schema": {"type": "integer"}}}
+    assert components["headers"] == {
+        "ratelimit-limit": {"description": "Calls per hour.", "schema": {"type": "integer"}}
+    }
+    # used once: copied back into its place
+    assert pets["parameters"] == [{"name": "page", "in": "query", "schema": {"type": "integer"}}]
+    assert pets["get"]["responses"]["200"] == {"description": "All pets."}
+    all_local_refs_resolve(document)
+    (note,) = report.items
+    assert (
+        "1 schema added to components/schemas, 1 response added to components/responses, "
+        "1 parameter added to components/parameters, 1 header added to components/headers, "
+        "4 other references copied in place" in note.message
+    )
+
+
+def test_a_shared_response_that_only_refers_to_another_file_counts_as_its_target(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "openapi.yaml": oas("""
+            paths:
+              /a:
+                get:
+                  responses:
+                    '404': {$ref: 'responses/missing.yml'}
+                    default: {$ref: 'responses/error.yml'}
+              /b:
+                get:
+                  responses:
+                    default: {$ref: 'responses/error.yml'}
+            components:
+              responses:
+                NotFound: {description: Not found.}
+            """),
+            "responses/missing.yml": "$ref: '../openapi.yaml#/components/responses/NotFound'\n",
+            "responses/error.yml": "$ref: 'problem.yml#/Problem'\n",
+            "responses/problem.yml": "Problem: {description: A problem.}\n",
+        },
+    )
+    document, _ = run(tmp_path / "openapi.yaml")
+    a = document["paths"]["/a"]["get"]["responses"]
+    assert a["404"] == {"$ref": "#/components/responses/NotFound"}
+    assert a["default"] == {"$ref": "#/components/responses/Problem"}
+    assert document["components"]["responses"] == {
+        "NotFound": {"description": "Not found."},
+        "Problem": {"description": "A problem."},
+    }
+
+
+def test_a_cycle_of_shared_references_is_an_input_error(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "openapi.yaml": oas("""
+            paths:
+              /a:
+                get:
+                  parameters:
+                    - $ref: 'a.yml'
+                  responses: {'204': {description: none}}
+            """),
+            "a.yml": "$ref: 'b.yml'\n",
+            "b.yml": "$ref: 'a.yml'\n",
+        },
+    )
+    with pytest.raises(InputError) as caught:
+        run(tmp_path / "openapi.yaml")
+    assert re.search(r"b\.yml:1:\d+: cyclic \$ref: .*a\.yml -> .*b\.yml -> .*a\.yml$", str(caught.value))
+
+
+def test_root_entries_that_only_refer_to_another_file_keep_their_names(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "openapi.yaml": oas("""
+            paths:
+              /a:
+                get: {$ref: 'ops/a.yml'}
+            components:
+              parameters:
+                PerPage: {$ref: 'shared/parameters.yml#/per_page'}
+              responses:
+                Error: {$ref: 'shared/responses/error.yml'}
+              headers:
+                Rate: {$ref: 'shared/headers.yml#/ratelimit-limit'}
+            """),
+            "ops/a.yml": """
+            parameters:
+              - $ref: '../shared/parameters.yml#/per_page'
+            responses:
+              default: {$ref: '../shared/responses/error.yml'}
+            """,
+            **SHARED_FILES,
+        },
+    )
+    document, _ = run(tmp_path / "openapi.yaml")
+    get = document["paths"]["/a"]["get"]
+    assert get["parameters"] == [{"$ref": "#/components/parameters/PerPage"}]
+    assert get["responses"]["default"] == {"$ref": "#/components/responses/Error"}
+    components = document["components"]
+    assert components["parameters"] == {"PerPage": {"name": "per_page", "in": "query", "schema": {"type": "integer"}}}
+    assert components["responses"]["Error"]["headers"] == {"ratelimit-limit": {"$ref": "#/components/headers/Rate"}}
+    assert list(components["headers"]) == ["Rate"]
+
+
+def test_entries_of_a_components_file_are_referred_to_by_their_names(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "openapi.yaml": oas("""
+            paths:
+              /a:
+                get: {$ref: 'ops.yml#/a'}
+              /b:
+                get: {$ref: 'ops.yml#/b'}
+            components:
+              $ref: 'components.yml'
+            """),
+            "ops.yml": """
+            a:
+              responses: {'200': {$ref: 'components.yml#/responses/Ok'}}
+            b:
+              responses: {'200': {$ref: 'components.yml#/responses/Ok'}}
+            """,
+            "components.yml": "responses:\n  Ok: {description: ok}\n",
+        },
+    )
+    document, _ = run(tmp_path / "openapi.yaml")
+    assert document["paths"]["/a"]["get"]["responses"]["200"] == {"$ref": "#/components/responses/Ok"}
+    assert document["paths"]["/b"]["get"]["responses"]["200"] == {"$ref": "#/components/responses/Ok"}
+    assert document["components"] == {"responses": {"Ok": {"description": "ok"}}}
+
+
+def test_parameters_and_responses_outside_operations_are_copied_in_place(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "openapi.yaml": oas("""
+            paths:
+              /a:
+                get:
+                  x-extra:
+                    parameters: [{$ref: 'p.yml'}]
+                    responses: {'200': {$ref: 'r.yml'}}
+                  responses: {'204': {description: none}}
+              /b:
+                get:
+                  x-extra:
+                    parameters: [{$ref: 'p.yml'}]
+                    responses: {'200': {$ref: 'r.yml'}}
+                  responses: {'204': {description: none}}
+            """),
+            "p.yml": "name: q\nin: query\n",
+            "r.yml": "description: ok\n",
+        },
+    )
+    document, _ = run(tmp_path / "openapi.yaml")
+    assert "components" not in document
+    extra = document["paths"]["/b"]["get"]["x-extra"]
+    assert extra == {"parameters": [{"name": "q", "in": "query"}], "responses": {"200": {"description": "ok"}}}
+
+
+def test_swagger_2_hoists_into_root_parameters_and_responses_and_inlines_headers(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "swagger.yaml": """
+            swagger: '2.0'
+            info: {title: t, version: '1'}
+            paths:
+              /pets:
+                get:
+                  parameters:
+                    - $ref: 'parameters.yaml#/limit'
+                    - $ref: 'parameters.yaml#/filter'
+                  responses:
+                    '200': {$ref: 'responses.yaml#/ok'}
+                    default: {$ref: 'responses.yaml#/error'}
+              /toys:
+                post:
+                  parameters:
+                    - $ref: 'parameters.yaml#/limit'
+                    - $ref: 'parameters.yaml#/body'
+                  responses:
+                    default: {$ref: 'responses.yaml#/error'}
+              /cats:
+                post:
+                  parameters:
+                    - $ref: 'parameters.yaml#/body'
+                  responses:
+                    '200': {$ref: 'responses.yaml#/ok'}
+            securityDefinitions: {}
+            x-other: 1
+            """,
+            "parameters.yaml": """
+            limit: {name: limit, in: query, type: integer}
+            filter: {name: filter, in: query, type: string}
+            body: {name: body, in: body, schema: {$ref: 'pet.yaml'}}
+            """,
+            "responses.yaml": """
+            ok:
+              description: ok
+              headers:
+                X-Rate: {$ref: 'headers.yaml#/rate'}
+            error:
+              description: error
+              headers:
+                X-Rate: {$ref: 'headers.yaml#/rate'}
+              schema: {$ref: 'pet.yaml'}
+            """,
+            "headers.yaml": "rate: {type: integer, description: Calls left}\n",
+            "pet.yaml": "type: object\n",
+        },
+    )
+    document, report = run(tmp_path / "swagger.yaml")
+    assert list(document) == [
+        "swagger",
+        "info",
+        "paths",
+        "definitions",
+        "parameters",
+        "responses",
+        "securityDefinitions",
+        "x-other",
+    ]
+    rate = {"type": "integer", "description": "Calls left"}
+    assert document["parameters"] == {
+        "limit": {"name": "limit", "in": "query", "type": "integer"},
+        "body": {"name": "body", "in": "body", "schema": {"$ref": "#/definitions/pet"}},
+    }
+    assert document["responses"] == {
+        "ok": {"description": "ok", "headers": {"X-Rate": rate}},
+        "error": {"description": "error", "headers": {"X-Rate": rate}, "schema": {"$ref": "#/definitions/pet"}},
+    }
+    pets = document["paths"]["/pets"]["get"]
+    assert pets["parameters"] == [
+        {"$ref": "#/parameters/limit"},
+        {"name": "filter", "in": "query", "type": "string"},
+    ]
+    assert pets["responses"] == {"200": {"$ref": "#/responses/ok"}, "default": {"$ref": "#/responses/error"}}
+    assert document["paths"]["/toys"]["post"]["parameters"][1] == {"$ref": "#/parameters/body"}
+    all_local_refs_resolve(document)
+    assert "added to responses" in report.items[0].message and "added to parameters" in report.items[0].message
+
+
 def test_refs_from_other_files_into_the_root_become_local(tmp_path: Path) -> None:
     write(
         tmp_path,
@@ -819,14 +1169,48 @@ def test_openapi_31_summary_and_description_override_the_target(tmp_path: Path) 
                   parameters:
                     - $ref: 'params.yaml#/limit'
                   responses: {'204': {description: none}}
+              /c:
+                get:
+                  parameters:
+                    - $ref: 'params.yaml#/limit'
+                  responses: {'204': {description: none}}
             """,
             "params.yaml": "limit: {name: limit, in: query, description: original, schema: {type: integer}}\n",
         },
     )
     document, report = run(tmp_path / "openapi.yaml")
+    # an overriding reference is its own parameter, copied in place; the others share one
     assert document["paths"]["/a"]["get"]["parameters"][0]["description"] == "overriding text"
-    assert document["paths"]["/b"]["get"]["parameters"][0]["description"] == "original"
+    assert document["paths"]["/b"]["get"]["parameters"][0] == {"$ref": "#/components/parameters/limit"}
+    assert document["paths"]["/c"]["get"]["parameters"][0] == {"$ref": "#/components/parameters/limit"}
+    assert document["components"]["parameters"]["limit"]["description"] == "original"
     assert report.of(Kind.DROPPED) == []
+
+
+def test_openapi_31_override_of_a_reference_chain_copies_the_end_of_the_chain(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "openapi.yaml": """
+            openapi: 3.1.0
+            info: {title: t, version: "1"}
+            paths:
+              /a:
+                get:
+                  parameters:
+                    - $ref: 'alias.yaml'
+                      description: overriding text
+                  responses: {'204': {description: none}}
+            """,
+            "alias.yaml": "$ref: 'params.yaml#/limit'\n",
+            "params.yaml": "limit: {name: limit, in: query, description: original, schema: {type: integer}}\n",
+        },
+    )
+    document, _ = run(tmp_path / "openapi.yaml")
+    assert document["paths"]["/a"]["get"]["parameters"] == [
+        {"name": "limit", "in": "query", "description": "overriding text", "schema": {"type": "integer"}}
+    ]
+    assert "components" not in document
 
 
 def test_non_pointer_fragments_are_resolved_and_reported(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import textwrap
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,8 @@ import pytest
 import yaml
 from pytest_httpserver import HTTPServer
 
+from connectorkit.authoring.budget import BudgetOptions, fit_budget
+from connectorkit.authoring.bundle import bundle
 from connectorkit.authoring.converted import Converted
 from connectorkit.authoring.openapi3 import convert_openapi3
 from connectorkit.authoring.report import Item, Kind, Report
@@ -524,6 +527,138 @@ def test_component_parameters_become_global_parameters() -> None:
     assert any(
         "cookie parameter 'session'" in i.message and i.source == "#/paths/~1a~1{id}/get/parameters/0" for i in dropped
     )
+    assert validator_errors(swagger) == []
+
+
+def test_shared_parameter_and_response_names_are_made_plain_and_unique() -> None:
+    doc = spec(
+        {
+            "/a": {
+                "get": op(
+                    parameters=[{"$ref": "#/components/parameters/a b"}, {"$ref": "#/components/parameters/a_b"}],
+                    responses={"404": {"$ref": "#/components/responses/Not Found"}},
+                    **{"x-ms-dynamic": {"$ref": "#/components/parameters/a b"}},
+                )
+            }
+        },
+        components={
+            "parameters": {
+                "a_b": {"name": "second", "in": "query", "schema": {"type": "string"}},
+                "a b": {"name": "first", "in": "query", "schema": {"type": "string"}},
+            },
+            "responses": {"Not Found": {"description": "Not found"}},
+        },
+    )
+    converted, report = convert(doc)
+    swagger = converted.swagger
+    assert swagger["parameters"] == {
+        "a_b": {"name": "second", "in": "query", "type": "string"},
+        "a_b_": {"name": "first", "in": "query", "type": "string"},
+    }
+    get = swagger["paths"]["/a"]["get"]
+    assert get["parameters"] == [{"$ref": "#/parameters/a_b_"}, {"$ref": "#/parameters/a_b"}]
+    assert get["x-ms-dynamic"] == {"$ref": "#/parameters/a_b_"}
+    assert get["responses"]["404"] == {"$ref": "#/responses/Not_Found"}
+    assert swagger["responses"] == {"Not_Found": {"description": "Not found"}}
+    notes = kinds(report, Kind.NOTE)
+    assert any(
+        "parameter 'a b' is named 'a_b_'" in i.message and i.source == "#/components/parameters/a b" for i in notes
+    )
+    assert any("response 'Not Found' is named 'Not_Found'" in i.message for i in notes)
+    assert validator_errors(swagger) == []
+
+
+def test_bundled_shared_responses_and_parameters_become_root_sections(tmp_path: Path) -> None:
+    files = {
+        "openapi.yaml": """
+            openapi: 3.0.3
+            info: {title: Shared, version: '1'}
+            servers: [{url: 'https://api.example.com'}]
+            paths:
+              /pets:
+                get: {$ref: 'ops/pets.yml'}
+              /toys:
+                get: {$ref: 'ops/toys.yml'}
+              /cats:
+                get: {$ref: 'ops/cats.yml'}
+            """,
+        "ops/pets.yml": """
+            operationId: ListPets
+            parameters:
+              - $ref: '../shared/parameters.yml#/per_page'
+              - $ref: '../shared/parameters.yml#/session'
+            responses:
+              '200': {$ref: '../shared/responses.yml#/csv'}
+              '401': {$ref: '../shared/responses.yml#/unauthorized'}
+            """,
+        "ops/toys.yml": """
+            operationId: ListToys
+            parameters:
+              - $ref: '../shared/parameters.yml#/per_page'
+              - $ref: '../shared/parameters.yml#/session'
+            responses:
+              '200': {$ref: '../shared/responses.yml#/csv'}
+              '401': {$ref: '../shared/responses.yml#/unauthorized'}
+            """,
+        "ops/cats.yml": """
+            operationId: ListCats
+            responses:
+              '200': {description: All cats.}
+              '404': {$ref: '../shared/responses.yml#/gone'}
+              '429': {$ref: '../shared/responses.yml#/gone'}
+            """,
+        "shared/parameters.yml": """
+            per_page: {name: per_page, in: query, schema: {type: integer}}
+            session: {name: session, in: cookie, schema: {type: string}}
+            """,
+        "shared/responses.yml": """
+            csv:
+              description: A table.
+              content:
+                text/csv: {schema: {type: string}}
+            unauthorized:
+              description: Who are you?
+              headers:
+                ratelimit-limit: {$ref: 'headers.yml#/limit'}
+              content:
+                application/json: {schema: {$ref: 'error.yml'}}
+            gone:
+              description: Gone.
+            """,
+        "shared/headers.yml": "limit: {description: Calls per hour., schema: {type: integer}}\n",
+        "shared/error.yml": "type: object\nproperties:\n  message: {type: string}\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    report = Report()
+    document = bundle(read_spec(str(tmp_path / "openapi.yaml")), report)
+    swagger = convert_openapi3(document, report).swagger
+    assert swagger["parameters"] == {"per_page": {"name": "per_page", "in": "query", "type": "integer"}}
+    assert swagger["responses"] == {
+        "csv": {"description": "A table.", "schema": {"type": "string"}},
+        "unauthorized": {
+            "description": "Who are you?",
+            "schema": {"$ref": "#/definitions/error"},
+            "headers": {"ratelimit-limit": {"description": "Calls per hour.", "type": "integer"}},
+        },
+        "gone": {"description": "Gone."},
+    }
+    for path in ("/pets", "/toys"):
+        get = swagger["paths"][path]["get"]
+        assert get["parameters"] == [{"$ref": "#/parameters/per_page"}]  # the cookie is dropped at each use
+        assert get["responses"] == {"200": {"$ref": "#/responses/csv"}, "401": {"$ref": "#/responses/unauthorized"}}
+        assert get["produces"] == ["text/csv", "application/json"]
+        assert any(
+            "cookie parameter 'session'" in i.message and i.source == f"#/paths/~1{path[1:]}/get/parameters/1"
+            for i in kinds(report, Kind.DROPPED)
+        )
+    assert swagger["paths"]["/cats"]["get"]["responses"]["404"] == {"$ref": "#/responses/gone"}
+    assert validator_errors(swagger) == []
+    # the budget keeps what the operations left use, through their references
+    fit_budget(swagger, report, BudgetOptions(include_paths=("/cats",)))
+    assert swagger["responses"] == {"gone": {"description": "Gone."}}
+    assert "parameters" not in swagger and "definitions" not in swagger
     assert validator_errors(swagger) == []
 
 

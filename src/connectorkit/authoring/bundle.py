@@ -12,6 +12,17 @@ What happens to a reference depends on where it sits:
   and the like) an external target is *hoisted*: added once to ``components/schemas`` (OpenAPI 3)
   or ``definitions`` (Swagger 2.0) under a readable unique name, and the reference points there.
   Recursive schemas therefore stay recursive references and are never expanded;
+* in a response position (an entry of an operation's ``responses``, of ``components/responses``
+  or of Swagger's root ``responses``), a parameter position (an item of the ``parameters`` of a
+  path item or operation, an entry of ``components/parameters`` or of Swagger's root
+  ``parameters``) and a header position (an entry of a response's ``headers`` or of
+  ``components/headers``; OpenAPI 3 only, Swagger 2.0 has no shared headers) an external target
+  is hoisted the same way into ``components/responses``, ``components/parameters`` and
+  ``components/headers`` (Swagger's root ``responses`` and ``parameters``), so that an error
+  response or a paging parameter shared by hundreds of operations is written once. A target
+  only one place uses is copied back into that place afterwards: a shared section entry saves
+  nothing there. A reference that is itself only a reference to another file counts as its
+  target;
 * anywhere else an external target is *inlined*: copied in place after its own references are
   resolved. A cycle among inlined references cannot be copied and is an :class:`InputError`;
 * references into the root document itself stay as they are (the converter follows them).
@@ -62,9 +73,53 @@ _SCHEMA_LIST: Final = 3  # list of Schema Objects (allOf, anyOf, oneOf, prefixIt
 _LITERAL: Final = 4  # example or default data: a $ref there may be data, not a reference
 _EXAMPLE_MAP: Final = 5  # OpenAPI 3 examples: name -> Example Object
 _EXAMPLE: Final = 6  # an Example Object: its value is literal
-_RESPONSES: Final = 7  # status -> Response ("default" is a response, not a default value)
+_RESPONSES: Final = 7  # a 'responses' map met elsewhere ("default" is a response, not a default value)
 _DISCRIMINATOR: Final = 8
 _MAPPING: Final = 9  # discriminator mapping: value -> schema name or reference
+_PATHS: Final = 10  # path (webhook name, callback expression) -> Path Item
+_PATH_ITEM: Final = 11
+_OPERATION: Final = 12
+_CALLBACKS: Final = 13  # name -> Callback (itself a map of expressions to path items)
+_PARAMETER_LIST: Final = 14  # the parameters of a path item or operation
+_PARAMETER_MAP: Final = 15  # components/parameters, Swagger's root parameters
+_PARAMETER: Final = 16
+_RESPONSE_MAP: Final = 17  # an operation's responses, components/responses, Swagger's root responses
+_RESPONSE: Final = 18
+_HEADER_MAP: Final = 19  # a response's headers, components/headers
+_HEADER: Final = 20
+
+# What the entries of a map of named objects are (extensions aside).
+_MEMBER: Final = {
+    _PATHS: _PATH_ITEM,
+    _CALLBACKS: _PATHS,
+    _PARAMETER_MAP: _PARAMETER,
+    _RESPONSE_MAP: _RESPONSE,
+    _HEADER_MAP: _HEADER,
+}
+# The section a hoisted target of each kind goes to, and the context its content is walked in.
+_SECTION_OF_CONTEXT: Final = {_SCHEMA: "schemas", _PARAMETER: "parameters", _RESPONSE: "responses", _HEADER: "headers"}
+_CONTEXT_OF_SECTION: Final = {section: ctx for ctx, section in _SECTION_OF_CONTEXT.items()}
+_OPENAPI_SECTIONS: Final = ("schemas", "responses", "parameters", "headers")
+_SWAGGER_SECTIONS: Final = {"schemas": "definitions", "responses": "responses", "parameters": "parameters"}
+_SWAGGER_ORDER: Final = (
+    "swagger",
+    "info",
+    "host",
+    "basePath",
+    "schemes",
+    "consumes",
+    "produces",
+    "paths",
+    "definitions",
+    "parameters",
+    "responses",
+    "securityDefinitions",
+    "security",
+    "tags",
+    "externalDocs",
+)
+_NOUNS: Final = {"schemas": "schema", "responses": "response", "parameters": "parameter", "headers": "header"}
+_METHODS: Final = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 
 _SCHEMA_MAP_KEYS = frozenset({"properties", "patternProperties", "dependentSchemas", "$defs", "definitions"})
 _SCHEMA_LIST_KEYS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
@@ -295,7 +350,12 @@ class _Bundler:
         self.own_client: httpx.Client | None = None
         self.swagger = spec.format is SpecFormat.SWAGGER_2
         self.openapi31 = spec.format is SpecFormat.OPENAPI_31
-        self.prefix = "#/definitions/" if self.swagger else "#/components/schemas/"
+        self.sections: tuple[str, ...] = tuple(_SWAGGER_SECTIONS) if self.swagger else _OPENAPI_SECTIONS
+        self.prefixes = {
+            section: f"#/{_SWAGGER_SECTIONS[section]}/" if self.swagger else f"#/components/{section}/"
+            for section in self.sections
+        }
+        self.prefix = self.prefixes["schemas"]
         self.remote_root = is_url(spec.location)
         if self.remote_root:
             self.root_url = urldefrag(spec.location)[0]
@@ -309,11 +369,15 @@ class _Bundler:
         self.root = _Loaded(self.root_url, spec.location, spec.value, None, spec.document)
         self.docs: dict[str, _Loaded] = {self.root_url: self.root}
         self.splits: dict[tuple[str, str], tuple[str, str]] = {}
-        self.hoisted: dict[str, str] = {}  # url#pointer -> component name
-        self.hoisted_from: dict[str, tuple[str, str]] = {}  # component name -> (url, pointer)
-        self.used_names: set[str] = set()
-        self.queue: deque[tuple[str, str, str, Any]] = deque()
-        self.new_schemas: dict[str, Any] = {}
+        # per section: url#pointer -> component name, component name -> (url, pointer), names taken
+        self.hoisted: dict[str, dict[str, str]] = {section: {} for section in self.sections}
+        self.hoisted_from: dict[str, dict[str, tuple[str, str]]] = {section: {} for section in self.sections}
+        self.used_names: dict[str, set[str]] = {section: set() for section in self.sections}
+        self.claimed: dict[str, set[str]] = {section: set() for section in self.sections}  # root entries' names
+        self.queue: deque[tuple[str, str, str, str, Any]] = deque()  # section, name, url, pointer, value
+        self.new_components: dict[str, dict[str, Any]] = {section: {} for section in self.sections}
+        self.new_schemas = self.new_components["schemas"]
+        self.copied_back = 0
         self.inline_cache: dict[tuple[str, int, tuple[str, ...] | None], Any] = {}
         self.active: dict[str, None] = {}  # inlined targets being walked, in order
         self.external_refs = 0
@@ -470,7 +534,7 @@ class _Bundler:
 
     # -- names for hoisted schemas
 
-    def fresh_name(self, url: str, pointer: str) -> str:
+    def fresh_name(self, url: str, pointer: str, section: str = "schemas") -> str:
         """The last telling token of the pointer (``#/job_name/schema`` -> ``job_name``), else the file stem."""
         tokens = [unescape_pointer_token(t) for t in pointer[1:].split("/")] if pointer else []
         telling = [t for t in tokens if t not in _STRUCTURAL_TOKENS and not t.isdigit() and "/" not in t]
@@ -482,24 +546,25 @@ class _Bundler:
                 if base.lower().endswith(suffix):
                     base = base[: -len(suffix)]
                     break
-        base = _NAME_UNSAFE.sub("_", base).strip("_") or "schema"
+        base = _NAME_UNSAFE.sub("_", base).strip("_") or _NOUNS[section]
+        used = self.used_names[section]
         name, n = base, 2
-        while name in self.used_names:
+        while name in used:
             name, n = f"{base}_{n}", n + 1
-        self.used_names.add(name)
+        used.add(name)
         return name
 
-    def hoist(self, key: str, url: str, pointer: str, value: Any) -> str:
-        name = self.hoisted.get(key)
+    def hoist(self, key: str, url: str, pointer: str, value: Any, section: str = "schemas") -> str:
+        name = self.hoisted[section].get(key)
         if name is None:
-            name = self.fresh_name(url, pointer)
-            self.register(key, name, url, pointer, value)
+            name = self.fresh_name(url, pointer, section)
+            self.register(key, name, url, pointer, value, section)
         return name
 
-    def register(self, key: str, name: str, url: str, pointer: str, value: Any) -> None:
-        self.hoisted[key] = name
-        self.hoisted_from[name] = (url, pointer)
-        self.queue.append((name, url, pointer, value))
+    def register(self, key: str, name: str, url: str, pointer: str, value: Any, section: str = "schemas") -> None:
+        self.hoisted[section][key] = name
+        self.hoisted_from[section][name] = (url, pointer)
+        self.queue.append((section, name, url, pointer, value))
 
     # -- walking
 
@@ -528,7 +593,28 @@ class _Bundler:
             return _MAPPING if key == "mapping" else _OTHER
         if ctx in (_RESPONSES, _MAPPING):
             return _OTHER
-        # _OTHER
+        member = _MEMBER.get(ctx)
+        if member is not None:
+            return _OTHER if key.startswith("x-") else member
+        if ctx == _PATH_ITEM:
+            if key in _METHODS:
+                return _OPERATION
+            if key == "parameters":
+                return _PARAMETER_LIST
+        elif ctx == _OPERATION:
+            if key == "parameters":
+                return _PARAMETER_LIST
+            if key == "responses":
+                return _RESPONSE_MAP
+            if key == "callbacks":
+                return _CALLBACKS
+        elif ctx == _RESPONSE and key == "headers":
+            return _HEADER_MAP
+        if where is not None:
+            section = self.section_context(key, where)
+            if section is not None:
+                return section
+        # _OTHER, and what the other non-schema objects have in common with it
         if key == "schema":
             return _SCHEMA
         if key == "responses":
@@ -537,12 +623,25 @@ class _Bundler:
             return _LITERAL
         if key == "examples":
             return _LITERAL if self.swagger else _EXAMPLE_MAP
-        if where is not None and (
-            (self.swagger and key == "definitions" and where == ())
-            or (not self.swagger and key == "schemas" and where == ("components",))
-        ):
-            return _SCHEMA_MAP
         return _OTHER
+
+    def section_context(self, key: str, where: tuple[str, ...]) -> int | None:
+        """The context of a top-level section (``paths``, ``definitions``, ``components/*`` ...)."""
+        if where == ():
+            if key == "paths" or (key == "webhooks" and not self.swagger):
+                return _PATHS
+            if self.swagger:
+                return {"definitions": _SCHEMA_MAP, "parameters": _PARAMETER_MAP, "responses": _RESPONSE_MAP}.get(key)
+        elif where == ("components",) and not self.swagger:
+            return {
+                "schemas": _SCHEMA_MAP,
+                "parameters": _PARAMETER_MAP,
+                "responses": _RESPONSE_MAP,
+                "headers": _HEADER_MAP,
+                "pathItems": _PATHS,
+                "callbacks": _CALLBACKS,
+            }.get(key)
+        return None
 
     def walk(self, node: Any, ctx: int, url: str, pointer: str, where: tuple[str, ...] | None) -> Any:
         if isinstance(node, dict):
@@ -563,7 +662,7 @@ class _Bundler:
                     out[key] = self.walk(child, child_ctx, url, child_pointer, child_where)
             return out
         if isinstance(node, list):
-            item_ctx = _SCHEMA if ctx == _SCHEMA_LIST else _LITERAL if ctx == _LITERAL else _OTHER
+            item_ctx = {_SCHEMA_LIST: _SCHEMA, _LITERAL: _LITERAL, _PARAMETER_LIST: _PARAMETER}.get(ctx, _OTHER)
             return [
                 self.walk(
                     item,
@@ -612,6 +711,16 @@ class _Bundler:
             out = {"$ref": self.prefix + escape_pointer_token(self.hoist(key, target_url, target_pointer, value))}
             self.walk_siblings(node, siblings, out, _SCHEMA, url, pointer)
             return out
+        section = _SECTION_OF_CONTEXT.get(ctx)
+        overrides = self.openapi31 and ("summary" in node or "description" in node)
+        if section is not None and section in self.prefixes:
+            if not overrides:
+                return self.shared_reference(
+                    node, ref, siblings, section, target_url, target_pointer, value, url, pointer
+                )
+            # its own summary or description: a copy of the target, even behind a chain of references
+            target_url, target_pointer, value = self.settle(target_url, target_pointer, value)
+            key = f"{target_url}#{target_pointer}"
         self.inlined += 1
         cache_key = (key, ctx, where)
         cached = self.inline_cache.get(cache_key, _MISSING)
@@ -633,6 +742,45 @@ class _Bundler:
         if siblings:
             self.merge_siblings(node, siblings, result, ref, url, pointer, where)
         return result
+
+    def shared_reference(
+        self,
+        node: dict[str, Any],
+        ref: str,
+        siblings: list[str],
+        section: str,
+        target_url: str,
+        target_pointer: str,
+        value: Any,
+        url: str,
+        pointer: str,
+    ) -> dict[str, Any]:
+        """A reference to a response, parameter or header of another file: hoisted into its section."""
+        target_url, target_pointer, value = self.settle(target_url, target_pointer, value)
+        if target_url == self.root_url:
+            out: dict[str, Any] = {"$ref": "#" + target_pointer}
+        else:
+            name = self.hoist(f"{target_url}#{target_pointer}", target_url, target_pointer, value, section)
+            out = {"$ref": self.prefixes[section] + escape_pointer_token(name)}
+        if siblings:
+            self.merge_siblings(node, siblings, out, ref, url, pointer, None)
+        return out
+
+    def settle(self, url: str, pointer: str, value: Any) -> tuple[str, str, Any]:
+        """The end of a chain of objects in other files that are only a reference to the next one."""
+        chain = [f"{url}#{pointer}"]
+        while (
+            url != self.root_url and isinstance(value, dict) and len(value) == 1 and isinstance(value.get("$ref"), str)
+        ):
+            at_url, at = url, f"{pointer}/$ref"
+            url, pointer, value, _ = self.resolve(value["$ref"], at_url, at)
+            key = f"{url}#{pointer}"
+            if key in chain:
+                cycle = [*chain[chain.index(key) :], key]
+                shown = " -> ".join(self.target_name(*k.split("#", 1)) for k in cycle)
+                raise self.located(at_url, at, f"cyclic $ref: {shown}")
+            chain.append(key)
+        return url, pointer, value
 
     def walk_siblings(
         self, node: dict[str, Any], siblings: list[str], out: dict[str, Any], ctx: int, url: str, pointer: str
@@ -695,76 +843,151 @@ class _Bundler:
 
     # -- the whole
 
-    def schema_container(self, value: Any) -> Any:
-        if self.swagger:
-            return value.get("definitions") if isinstance(value, dict) else None
-        components = value.get("components") if isinstance(value, dict) else None
-        return components.get("schemas") if isinstance(components, dict) else None
+    def root_container(self, section: str) -> tuple[Any, str, str]:
+        """The root's container of a section (followed if it is a reference), its URL and pointer."""
+        keys = (_SWAGGER_SECTIONS[section],) if self.swagger else ("components", section)
+        node: Any = self.root.value
+        url, pointer = self.root_url, ""
+        for key in keys:
+            if isinstance(node, dict) and isinstance(node.get("$ref"), str):
+                url, pointer, node, _ = self.resolve(node["$ref"], url, f"{pointer}/$ref")
+            if not isinstance(node, dict):
+                return None, url, pointer
+            node = node.get(key)
+            pointer = f"{pointer}/{escape_pointer_token(key)}"
+        if isinstance(node, dict) and isinstance(node.get("$ref"), str):
+            url, pointer, node, _ = self.resolve(node["$ref"], url, f"{pointer}/$ref")
+        return node, url, pointer
 
     def claim_root_names(self) -> None:
-        """Root schemas that are only a reference to another file keep their name for its content."""
-        container = self.schema_container(self.root.value)
-        if not isinstance(container, dict):
-            return
-        self.used_names.update(container)
-        base = "/definitions" if self.swagger else "/components/schemas"
-        for name, entry in container.items():
-            if not (isinstance(entry, dict) and len(entry) == 1 and isinstance(entry.get("$ref"), str)):
+        """Root entries that are only a reference to another file keep their name for its content."""
+        for section in self.sections:
+            container, base_url, base = self.root_container(section)
+            if not isinstance(container, dict):
                 continue
-            target_url, target_pointer, value, _ = self.resolve(
-                entry["$ref"], self.root_url, f"{base}/{escape_pointer_token(name)}/$ref"
-            )
-            key = f"{target_url}#{target_pointer}"
-            if target_url != self.root_url and key not in self.hoisted:
-                self.register(key, name, target_url, target_pointer, value)
+            self.used_names[section].update(container)
+            for name, entry in container.items():
+                if base_url != self.root_url:
+                    # the section itself lives in another file: references to its entries name them
+                    own = f"{base}/{escape_pointer_token(name)}"
+                    if f"{base_url}#{own}" not in self.hoisted[section]:
+                        self.register(f"{base_url}#{own}", name, base_url, own, entry, section)
+                        self.claimed[section].add(name)
+                if not (isinstance(entry, dict) and len(entry) == 1 and isinstance(entry.get("$ref"), str)):
+                    continue
+                target_url, target_pointer, value, _ = self.resolve(
+                    entry["$ref"], base_url, f"{base}/{escape_pointer_token(name)}/$ref"
+                )
+                if section != "schemas":
+                    target_url, target_pointer, value = self.settle(target_url, target_pointer, value)
+                key = f"{target_url}#{target_pointer}"
+                if target_url != self.root_url and key not in self.hoisted[section]:
+                    self.register(key, name, target_url, target_pointer, value, section)
+                    self.claimed[section].add(name)
 
     def run(self) -> dict[str, Any]:
         self.claim_root_names()
         out = self.walk(self.root.value, _OTHER, self.root_url, "", ())
         while self.queue:
-            name, url, pointer, value = self.queue.popleft()
-            self.new_schemas[name] = self.walk(value, _SCHEMA, url, pointer, None)
+            section, name, url, pointer, value = self.queue.popleft()
+            self.new_components[section][name] = self.walk(value, _CONTEXT_OF_SECTION[section], url, pointer, None)
+        self.copy_back_single_uses(out)
+        for section in self.sections:
+            if self.new_components[section]:
+                self.output_container(out, section).update(self.new_components[section])
         if self.new_schemas:
-            container = self.output_container(out)
-            container.update(self.new_schemas)
-            self.check_alias_cycles(container)
+            self.check_alias_cycles(self.output_container(out, "schemas"))
         loaded = len(self.docs) - 1
         if loaded:
-            where = "definitions" if self.swagger else "components/schemas"
             self.report.note(
                 f"Bundled {loaded} other file{'s' if loaded != 1 else ''} into one document: "
                 f"{self.external_refs} external $ref{'s' if self.external_refs != 1 else ''} resolved, "
-                f"{len(self.new_schemas)} schema{'s' if len(self.new_schemas) != 1 else ''} added to {where}, "
-                f"{self.inlined} other reference{'s' if self.inlined != 1 else ''} copied in place."
+                + ", ".join(
+                    self.added(section)
+                    for section in self.sections
+                    if section == "schemas" or self.new_components[section]
+                )
+                + f", {self.inlined} other reference{'s' if self.inlined != 1 else ''} copied in place."
             )
         result: dict[str, Any] = out
         return result
 
-    def output_container(self, out: dict[str, Any]) -> dict[str, Any]:
+    def added(self, section: str) -> str:
+        count = len(self.new_components[section])
+        where = _SWAGGER_SECTIONS[section] if self.swagger else f"components/{section}"
+        return f"{count} {_NOUNS[section]}{'s' if count != 1 else ''} added to {where}"
+
+    def copy_back_single_uses(self, out: dict[str, Any]) -> None:
+        """Hoisted responses, parameters and headers only one place refers to go back to that place."""
+        targets = {
+            self.prefixes[section] + escape_pointer_token(name): (section, name)
+            for section in self.sections
+            if section != "schemas"
+            for name in self.new_components[section]
+            if name not in self.claimed[section]
+        }
+        if not targets:
+            return
+        uses: dict[str, list[dict[str, Any]]] = {}
+        stack: list[Any] = [out, *(self.new_components[s] for s in self.sections if s != "schemas")]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                ref = node.get("$ref")
+                if isinstance(ref, str) and ref in targets:
+                    uses.setdefault(ref, []).append(node)
+                stack.extend(child for child in node.values() if isinstance(child, dict | list))
+            elif isinstance(node, list):
+                stack.extend(child for child in node if isinstance(child, dict | list))
+        for ref, places in uses.items():
+            if len(places) != 1:
+                continue
+            section, name = targets[ref]
+            content = self.new_components[section].pop(name)
+            (place,) = places
+            place.clear()
+            if isinstance(content, dict):
+                place.update(content)
+            else:  # not an object: the converter or validator names the problem where it is used
+                place["$ref"] = ref
+                self.new_components[section][name] = content
+                continue
+            self.copied_back += 1
+        self.inlined += self.copied_back
+
+    def output_container(self, out: dict[str, Any], section: str) -> dict[str, Any]:
         if self.swagger:
-            definitions = out.get("definitions")
-            if definitions is None:
-                definitions = {}
-                ordered = dict(out)
-                out.clear()
-                for key, value in ordered.items():
-                    out[key] = value
-                    if key == "paths":
-                        out["definitions"] = definitions
-                out.setdefault("definitions", definitions)
-            if not isinstance(definitions, dict):
-                raise self.located(self.root_url, "/definitions", "'definitions' must be an object")
-            return definitions
+            key = _SWAGGER_SECTIONS[section]
+            container = out.get(key)
+            if container is None:
+                container = {}
+                self.insert_in_order(out, key, container)
+            if not isinstance(container, dict):
+                raise self.located(self.root_url, f"/{key}", f"'{key}' must be an object")
+            return container
         components = out.setdefault("components", {})
         if not isinstance(components, dict):
             raise self.located(self.root_url, "/components", "'components' must be an object")
-        schemas = components.setdefault("schemas", {})
-        if not isinstance(schemas, dict):
-            raise self.located(self.root_url, "/components/schemas", "'components/schemas' must be an object")
-        return schemas
+        container = components.setdefault(section, {})
+        if not isinstance(container, dict):
+            raise self.located(self.root_url, f"/components/{section}", f"'components/{section}' must be an object")
+        return container
+
+    @staticmethod
+    def insert_in_order(out: dict[str, Any], key: str, value: Any) -> None:
+        """Add a top-level section of a Swagger 2.0 document where the conventional order puts it."""
+        rank = _SWAGGER_ORDER.index(key)
+        ordered = list(out.items())
+        out.clear()
+        for existing, existing_value in ordered:
+            if key not in out and existing in _SWAGGER_ORDER and _SWAGGER_ORDER.index(existing) > rank:
+                out[key] = value
+            out[existing] = existing_value
+        out.setdefault(key, value)
 
     def check_alias_cycles(self, container: dict[str, Any]) -> None:
         """Schemas that are nothing but a reference to each other name no schema at all."""
+        hoisted_from = self.hoisted_from["schemas"]
         for start in self.new_schemas:
             seen: list[str] = []
             name = start
@@ -779,8 +1002,8 @@ class _Bundler:
                 name = unescape_pointer_token(target[len(self.prefix) :])
                 if name in seen:
                     cycle = [*seen[seen.index(name) :], name]
-                    shown = " -> ".join(self.target_name(*self.hoisted_from.get(n, (self.root_url, ""))) for n in cycle)
-                    url, pointer = self.hoisted_from.get(cycle[0], (self.root_url, ""))
+                    shown = " -> ".join(self.target_name(*hoisted_from.get(n, (self.root_url, ""))) for n in cycle)
+                    url, pointer = hoisted_from.get(cycle[0], (self.root_url, ""))
                     raise self.located(url, f"{pointer}/$ref", f"cyclic $ref: {shown} (each is only a reference)")
 
     def close(self) -> None:

@@ -505,10 +505,16 @@ class _Converter:
         out = {k: self._extension(v) for k, v in value.items()}
         ref = value.get("$ref")
         if isinstance(ref, str):
-            for section, target in (("parameters", "parameters"), ("responses", "responses")):
+            for section, names in (("parameters", self.param_names), ("responses", self.response_names)):
                 prefix = f"#/components/{section}/"
                 if ref.startswith(prefix) and "/" not in ref[len(prefix) :]:
-                    out["$ref"] = f"#/{target}/{ref[len(prefix) :]}"
+                    out["$ref"] = f"#/{section}/{ref[len(prefix) :]}"
+                    try:
+                        _, pointer = self._follow(value, "#")
+                    except InputError:
+                        continue
+                    if pointer in names:  # the name it has under Swagger's root section
+                        out["$ref"] = f"#/{section}/" + escape_pointer_token(names[pointer])
             if ref.startswith("#/components/schemas/"):
                 try:
                     out["$ref"] = self._definition_ref(ref, "#")["$ref"]
@@ -1569,10 +1575,25 @@ class _Converter:
             resolved, resolved_ptr = self._follow(param, pointer)
             if resolved_ptr != pointer and resolved_ptr.startswith("#/components/parameters/"):
                 continue  # an alias: refs resolve to its target
-            clean = _NAME_CHARS.sub("_", name)
+            clean = self._section_name(name, self.global_params, "parameter", "parameters")
             converted = self._parameter(resolved, resolved_ptr, _ptr("parameters", clean))
             self.global_params[clean] = converted
             self.param_names[pointer] = clean
+
+    def _section_name(self, name: str, taken: dict[str, Any], kind: str, section: str) -> str:
+        """The name of a shared parameter or response under Swagger's root ``parameters`` or
+        ``responses``: plain characters only (it is written in ``$ref`` pointers), and unique."""
+        clean = _NAME_CHARS.sub("_", name) or kind.capitalize()
+        while clean in taken:
+            clean += "_"
+        if clean != name:
+            self._note(
+                f"{kind} '{name}' is named '{clean}' in {section}: a shared {kind}'s name is used in JSON "
+                "pointers and must be plain and unique",
+                _ptr("components", section, name),
+                _ptr(section, clean),
+            )
+        return clean
 
     def _parameter(self, param: Any, src: str, tgt: str) -> dict[str, Any] | None:
         """A non-body Swagger parameter, or None when Swagger 2.0 has no place for it."""
@@ -1943,8 +1964,8 @@ class _Converter:
             pointer = _ptr("components", "responses", name)
             resolved, resolved_ptr = self._follow(response, pointer)
             if resolved_ptr != pointer and resolved_ptr.startswith("#/components/responses/"):
-                continue
-            clean = _NAME_CHARS.sub("_", name)
+                continue  # an alias: refs resolve to its target
+            clean = self._section_name(name, self.global_responses, "response", "responses")
             converted, media = self._response(resolved, resolved_ptr, _ptr("responses", clean), name)
             self.global_responses[clean] = (converted, media)
             self.response_names[pointer] = clean
