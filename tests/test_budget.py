@@ -478,3 +478,21 @@ def test_discord() -> None:
     assert 0 < result.operations < 60 and result.size < MAX_BYTES
     assert report.of(Kind.BUDGET)
     assert not lint_errors(swagger)
+
+
+def test_exclude_path_leaves_out_matching_operations() -> None:
+    doc = {
+        "swagger": "2.0",
+        "info": {"title": "T", "version": "1"},
+        "paths": {
+            "/keep": {"get": {"operationId": "Keep", "responses": {"200": {"description": "OK"}}}},
+            "/drop/one": {"get": {"operationId": "DropOne", "responses": {"200": {"description": "OK"}}}},
+            "/drop/two": {"post": {"operationId": "DropTwo", "responses": {"200": {"description": "OK"}}}},
+        },
+    }
+    report = Report()
+    fit_budget(doc, report, BudgetOptions(exclude_paths=("/drop/*",)))
+    assert list(doc["paths"]) == ["/keep"]
+    assert sum("--exclude-path /drop/*" in item.message for item in report.items) == 2
+    with pytest.raises(InputError, match="no path matches --exclude-path /nothing"):
+        fit_budget(copy.deepcopy(doc), Report(), BudgetOptions(exclude_paths=("/nothing",)))

@@ -67,6 +67,7 @@ class BudgetOptions:
     include_tags: tuple[str, ...] = ()
     exclude_tags: tuple[str, ...] = ()
     include_paths: tuple[str, ...] = ()  # fnmatch globs on the path template, e.g. "/v2/droplets*"
+    exclude_paths: tuple[str, ...] = ()  # leave out paths matching these globs
     max_operations: int | None = None
 
 
@@ -283,7 +284,13 @@ class _Budget:
         """Apply the selection options; whether any was given."""
         options = self.options
         ops = _operations(self.doc)
-        if not (options.include_tags or options.exclude_tags or options.include_paths or options.max_operations):
+        if not (
+            options.include_tags
+            or options.exclude_tags
+            or options.include_paths
+            or options.exclude_paths
+            or options.max_operations
+        ):
             return False
         self._check_names(ops)
         include_tags = {tag.lower() for tag in options.include_tags}
@@ -300,6 +307,10 @@ class _Budget:
             excluded = sorted(tags & exclude_tags)
             if excluded:
                 reasons[id(op)] = f"tag '{excluded[0]}' is excluded"
+                continue
+            dropped = next((glob for glob in options.exclude_paths if fnmatchcase(op.path, glob)), None)
+            if dropped is not None:
+                reasons[id(op)] = f"path matches --exclude-path {dropped}"
                 continue
             kept.append(op)
         needs, always = self._dependencies(ops)
@@ -329,6 +340,7 @@ class _Budget:
         flags = [f"--include-tag {t}" for t in options.include_tags]
         flags += [f"--exclude-tag {t}" for t in options.exclude_tags]
         flags += [f"--include-path {g}" for g in options.include_paths]
+        flags += [f"--exclude-path {g}" for g in options.exclude_paths]
         if options.max_operations is not None:
             flags.append(f"--max-operations {options.max_operations}")
         return " ".join(flags)
@@ -339,12 +351,15 @@ class _Budget:
         for tag in (*self.options.include_tags, *self.options.exclude_tags):
             if tag.lower() not in known:
                 raise InputError(f"{self.where}no operation has the tag '{tag}'; the tags are {self._tag_list(counts)}")
-        for glob in self.options.include_paths:
-            if not any(fnmatchcase(op.path, glob) for op in ops):
-                raise InputError(
-                    f"{self.where}no path matches --include-path {glob} "
-                    "(a glob on the path template, e.g. '/v2/droplets*')"
-                )
+        for flag, globs in (
+            ("--include-path", self.options.include_paths),
+            ("--exclude-path", self.options.exclude_paths),
+        ):
+            for glob in globs:
+                if not any(fnmatchcase(op.path, glob) for op in ops):
+                    raise InputError(
+                        f"{self.where}no path matches {flag} {glob} (a glob on the path template, e.g. '/v2/droplets*')"
+                    )
 
     @staticmethod
     def _tag_counts(ops: list[_Op]) -> dict[str, int]:
@@ -544,11 +559,13 @@ class _Budget:
         inline = {
             (str(root.at[1]), str(root.at[2])) for root, _ in over if not root.definition and root.at[0] == "paths"
         }
-        users = [
-            op.label
+        user_ops = [
+            op
             for op in _operations(self.doc)
             if (op.path, op.method) in inline or (names and names & self._definitions_used_by(op))
         ]
+        users = [op.label for op in user_ops]
+        paths = list(dict.fromkeys(op.path for op in user_ops))
         listed = ", ".join(f"{root.pointer.lstrip('/')} ({count:,})" for root, count in over[:5])
         more = f" and {len(over) - 5} more" if len(over) > 5 else ""
         used = ""
@@ -556,8 +573,9 @@ class _Budget:
             used = f"; used by {', '.join(users[:5])}" + (f" and {len(users) - 5} more" if len(users) > 5 else "")
         raise InputError(
             f"{self.where}{_count_phrase(len(over), 'schema')} expand to more than the {MAX_BODY_SCHEMAS} schemas "
-            f"the platform allows per body: {listed}{more}{used}. Leave those operations out (--exclude-tag, "
-            "--include-path) or simplify the schemas"
+            f"the platform allows per body: {listed}{more}{used}. Leave those operations out "
+            f"({' '.join(f'--exclude-path {p!r}' for p in paths[:4])}{' ...' if len(paths) > 4 else ''}, "
+            "or --exclude-tag / --include-path) or simplify the schemas"
         )
 
     def _sections(self) -> dict[str, dict[str, Any]]:

@@ -22,6 +22,7 @@ class ConversionFlags:
     include_tag: list[str] | None
     exclude_tag: list[str] | None
     include_path: list[str] | None
+    exclude_path: list[str] | None
     max_operations: int | None
     enrich: bool | None
     certification: bool
@@ -39,6 +40,7 @@ class ConversionFlags:
                 include_tags=tuple(self.include_tag or ()),
                 exclude_tags=tuple(self.exclude_tag or ()),
                 include_paths=tuple(self.include_path or ()),
+                exclude_paths=tuple(self.exclude_path or ()),
                 max_operations=self.max_operations,
             ),
             oidc_urls=oidc_urls,
@@ -48,6 +50,7 @@ class ConversionFlags:
 INCLUDE_TAG = typer.Option(None, "--include-tag", help="Keep only operations with this tag (repeatable).")
 EXCLUDE_TAG = typer.Option(None, "--exclude-tag", help="Drop operations with this tag (repeatable).")
 INCLUDE_PATH = typer.Option(None, "--include-path", help="Keep only paths matching this glob, e.g. '/v2/droplets*'.")
+EXCLUDE_PATH = typer.Option(None, "--exclude-path", help="Leave out paths matching this glob (repeatable).")
 MAX_OPERATIONS = typer.Option(
     None, "--max-operations", min=1, help="Keep at most this many operations (platform: 256)."
 )

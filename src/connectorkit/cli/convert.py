@@ -11,6 +11,7 @@ from connectorkit.cli.common import FORMAT_OPTION, OutputFormat, handle_errors, 
 from connectorkit.cli.conversion import (
     CERTIFICATION,
     ENRICH,
+    EXCLUDE_PATH,
     EXCLUDE_TAG,
     HIDE_OPTIONAL,
     INCLUDE_PATH,
@@ -52,6 +53,7 @@ def register(app: typer.Typer) -> None:
         include_tag: list[str] | None = INCLUDE_TAG,
         exclude_tag: list[str] | None = EXCLUDE_TAG,
         include_path: list[str] | None = INCLUDE_PATH,
+        exclude_path: list[str] | None = EXCLUDE_PATH,
         max_operations: int | None = MAX_OPERATIONS,
         enrich: bool | None = ENRICH,
         certification: bool = CERTIFICATION,
@@ -70,7 +72,14 @@ def register(app: typer.Typer) -> None:
 
         oidc = (authorization_url, token_url) if authorization_url and token_url else None
         flags = ConversionFlags(
-            include_tag, exclude_tag, include_path, max_operations, enrich, certification, hide_optional
+            include_tag=include_tag,
+            exclude_tag=exclude_tag,
+            include_path=include_path,
+            exclude_path=exclude_path,
+            max_operations=max_operations,
+            enrich=enrich,
+            certification=certification,
+            hide_optional=hide_optional,
         )
         spec = read_spec(source)
         converted, report = convert(spec, flags.options(oidc))

@@ -12,6 +12,7 @@ from connectorkit.cli.common import FORMAT_OPTION, OutputFormat, handle_errors, 
 from connectorkit.cli.conversion import (
     CERTIFICATION,
     ENRICH,
+    EXCLUDE_PATH,
     EXCLUDE_TAG,
     HIDE_OPTIONAL,
     INCLUDE_PATH,
@@ -116,6 +117,7 @@ def register(app: typer.Typer) -> None:
         include_tag: list[str] | None = INCLUDE_TAG,
         exclude_tag: list[str] | None = EXCLUDE_TAG,
         include_path: list[str] | None = INCLUDE_PATH,
+        exclude_path: list[str] | None = EXCLUDE_PATH,
         max_operations: int | None = MAX_OPERATIONS,
         enrich: bool | None = ENRICH,
         certification: bool = CERTIFICATION,
@@ -147,7 +149,14 @@ def register(app: typer.Typer) -> None:
             token_url=token_url,
         )
         flags = ConversionFlags(
-            include_tag, exclude_tag, include_path, max_operations, enrich, certification, hide_optional
+            include_tag=include_tag,
+            exclude_tag=exclude_tag,
+            include_path=include_path,
+            exclude_path=exclude_path,
+            max_operations=max_operations,
+            enrich=enrich,
+            certification=certification,
+            hide_optional=hide_optional,
         )
         spec = read_spec(source)
         options = NewOptions(
