@@ -1,0 +1,558 @@
+"""The store: connectors (every version kept), connections (secrets sealed) and call history.
+
+Each public method is one transaction: it either commits completely or leaves the database as it
+was. Secrets are sealed before they reach a row and opened only by :meth:`Store.get_connection`;
+everything else returns views without secret values, and every repr shows them as ``***``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from connectorkit.errors import InputError
+from connectorkit.runtime.model import Request
+from connectorkit.runtime.store.db import (
+    create_store_engine,
+    data_dir,
+    display_url,
+    migrate,
+    resolve_url,
+    sqlite_path,
+)
+from connectorkit.runtime.store.models import (
+    CallRow,
+    ConnectionRow,
+    ConnectorFileRow,
+    ConnectorRow,
+    ConnectorVersionRow,
+)
+from connectorkit.runtime.store.secrets import (
+    KEY_FILE_NAME,
+    MASK,
+    SecretBox,
+    parse_key,
+    redact,
+    resolve_key,
+    secret_strings,
+)
+
+SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+"""Headers whose values history always masks, whatever secrets the caller names."""
+
+MAX_BODY_CHARS = 64 * 1024
+
+
+class NotFoundError(InputError):
+    """A connector, version or connection the user named is not in the store."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ConnectorVersion:
+    """One stored version of a connector: its files by relative path."""
+
+    name: str
+    version: int
+    digest: str
+    created_at: datetime
+    files: dict[str, bytes] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ConnectorSummary:
+    name: str
+    latest_version: int
+    versions: int
+    created_at: datetime
+    updated_at: datetime
+
+
+def _masked(parameters: Mapping[str, Any], secret_names: Iterable[str]) -> dict[str, Any]:
+    names = set(secret_names)
+    return {key: (MASK if key in names else value) for key, value in parameters.items()}
+
+
+@dataclass(frozen=True)
+class ConnectionSummary:
+    """A connection without secret values: ``parameters`` holds only the plain ones, and
+    ``secret_names`` says which secrets are set."""
+
+    id: str
+    connector: str
+    parameter_set: str | None
+    parameters: dict[str, Any]
+    secret_names: tuple[str, ...]
+    has_access_token: bool
+    has_refresh_token: bool
+    token_expires_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, repr=False)
+class Connection:
+    """A connection with its secrets opened. ``parameters`` holds plain and secret values
+    together, as request building needs them; repr and str show secrets and tokens as ``***``."""
+
+    id: str
+    connector: str
+    parameter_set: str | None
+    parameters: dict[str, Any]
+    secret_names: tuple[str, ...]
+    access_token: str | None
+    refresh_token: str | None
+    token_expires_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    def redacted_parameters(self) -> dict[str, Any]:
+        return _masked(self.parameters, self.secret_names)
+
+    def secret_values(self) -> list[str]:
+        """Every secret this connection holds, in the form :meth:`Store.record_call` wants."""
+        values: list[Any] = [self.parameters[name] for name in self.secret_names if name in self.parameters]
+        values += [token for token in (self.access_token, self.refresh_token) if token]
+        return [value if isinstance(value, str) else json.dumps(value) for value in values if value is not None]
+
+    def __repr__(self) -> str:
+        return (
+            f"Connection(id={self.id!r}, connector={self.connector!r}, parameter_set={self.parameter_set!r}, "
+            f"parameters={self.redacted_parameters()!r}, "
+            f"access_token={MASK if self.access_token else None!r}, "
+            f"refresh_token={MASK if self.refresh_token else None!r}, "
+            f"token_expires_at={self.token_expires_at!r})"
+        )
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One entry of call history, already redacted when it was recorded."""
+
+    id: int
+    connection_id: str | None
+    operation_id: str
+    method: str | None
+    url: str | None
+    request_headers: list[tuple[str, str]]
+    request_body: str | None
+    status: int | None
+    duration_ms: float
+    error: str | None
+    created_at: datetime
+
+
+class Store:
+    """The connectorkit database.
+
+    ``url`` defaults to ``CONNECTORKIT_DB`` or the SQLite file in the user data directory; ``key``
+    (32 raw bytes or their URL-safe base64) defaults to ``CONNECTORKIT_SECRET_KEY`` or the key file
+    next to the SQLite database (in the user data directory for other databases), created with
+    mode 0600 the first time a secret is sealed or opened. The schema is migrated on open.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        key: bytes | str | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self.url = resolve_url(url, environ)
+        self._environ = dict(environ) if environ is not None else None
+        self._box: SecretBox | None = SecretBox(parse_key(key, "the store key")) if key is not None else None
+        self._clock = clock
+        self.engine: Engine = create_store_engine(self.url)
+        migrate(self.engine, self.url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def __repr__(self) -> str:
+        return f"Store({display_url(self.url)!r})"
+
+    @property
+    def key_file(self) -> Path:
+        """Where the key file is (or will be) when no key is given and the environment has none."""
+        path = sqlite_path(self.url)
+        return (path.parent if path is not None else data_dir()) / KEY_FILE_NAME
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    def _secret_box(self) -> SecretBox:
+        if self._box is None:
+            self._box = SecretBox(resolve_key(self.key_file, self._environ))
+        return self._box
+
+    # connectors
+
+    def save_connector(self, name: str, files: Mapping[str, bytes]) -> int:
+        """Store ``files`` as the newest version of connector ``name`` and return its version
+        number; when they equal the newest version already stored, nothing is written and that
+        version's number is returned. Older versions are kept."""
+        _check_name(name, "connector name")
+        if not files:
+            raise InputError(f"connector {name!r} has no files to save")
+        digest = _digest(files)
+        with self._transaction() as session:
+            connector = session.scalar(select(ConnectorRow).where(ConnectorRow.name == name))
+            now = self._clock()
+            if connector is None:
+                connector = ConnectorRow(name=name, created_at=now)
+                session.add(connector)
+                session.flush()
+            latest = session.scalar(
+                select(ConnectorVersionRow)
+                .where(ConnectorVersionRow.connector_id == connector.id)
+                .order_by(ConnectorVersionRow.version.desc())
+                .limit(1)
+            )
+            if latest is not None and latest.digest == digest:
+                return latest.version
+            version = ConnectorVersionRow(
+                connector_id=connector.id,
+                version=(latest.version + 1) if latest is not None else 1,
+                digest=digest,
+                created_at=now,
+            )
+            session.add(version)
+            session.flush()
+            for path in sorted(files):
+                session.add(ConnectorFileRow(version_id=version.id, path=path, content=bytes(files[path])))
+            session.flush()
+            return version.version
+
+    def get_connector(self, name: str, version: int | None = None) -> ConnectorVersion:
+        """Version ``version`` of connector ``name`` (the newest when None)."""
+        with self._transaction() as session:
+            query = (
+                select(ConnectorVersionRow)
+                .join(ConnectorRow)
+                .where(ConnectorRow.name == name)
+                .options(selectinload(ConnectorVersionRow.files))
+            )
+            if version is None:
+                query = query.order_by(ConnectorVersionRow.version.desc()).limit(1)
+            else:
+                query = query.where(ConnectorVersionRow.version == version)
+            row = session.scalar(query)
+            if row is None:
+                if version is not None and self._connector_exists(session, name):
+                    raise NotFoundError(f"connector {name!r} has no version {version}")
+                raise NotFoundError(f"no connector named {name!r} in the store")
+            return ConnectorVersion(
+                name=name,
+                version=row.version,
+                digest=row.digest,
+                created_at=row.created_at,
+                files={file.path: file.content for file in row.files},
+            )
+
+    def connector_versions(self, name: str) -> list[int]:
+        """The version numbers stored for connector ``name``, oldest first."""
+        with self._transaction() as session:
+            versions = list(
+                session.scalars(
+                    select(ConnectorVersionRow.version)
+                    .join(ConnectorRow)
+                    .where(ConnectorRow.name == name)
+                    .order_by(ConnectorVersionRow.version)
+                )
+            )
+            if not versions:
+                raise NotFoundError(f"no connector named {name!r} in the store")
+            return versions
+
+    def list_connectors(self) -> list[ConnectorSummary]:
+        with self._transaction() as session:
+            rows = session.execute(
+                select(
+                    ConnectorRow.name,
+                    ConnectorRow.created_at,
+                    func.max(ConnectorVersionRow.version),
+                    func.count(ConnectorVersionRow.id),
+                    func.max(ConnectorVersionRow.created_at),
+                )
+                .join(ConnectorVersionRow)
+                .group_by(ConnectorRow.id)
+                .order_by(ConnectorRow.name)
+            ).all()
+        return [
+            ConnectorSummary(name=name, latest_version=latest, versions=count, created_at=created, updated_at=updated)
+            for name, created, latest, count, updated in rows
+        ]
+
+    def delete_connector(self, name: str) -> None:
+        """Delete connector ``name`` and all its versions. Connections made for it stay (they
+        name the connector, which may also live in a folder on disk)."""
+        with self._transaction() as session:
+            connector = session.scalar(select(ConnectorRow).where(ConnectorRow.name == name))
+            if connector is None:
+                raise NotFoundError(f"no connector named {name!r} in the store")
+            session.delete(connector)
+
+    @staticmethod
+    def _connector_exists(session: Session, name: str) -> bool:
+        return session.scalar(select(ConnectorRow.id).where(ConnectorRow.name == name)) is not None
+
+    # connections
+
+    def create_connection(
+        self,
+        connector: str,
+        parameters: Mapping[str, Any],
+        secret_names: Iterable[str],
+        parameter_set: str | None = None,
+    ) -> str:
+        """Store a connection and return its id. Values of ``parameters`` whose names are in
+        ``secret_names`` are sealed; the others are stored as plain JSON."""
+        _check_name(connector, "connector name")
+        names = set(secret_names)
+        plain = {key: value for key, value in parameters.items() if key not in names}
+        hidden = {key: value for key, value in parameters.items() if key in names}
+        _check_json(plain)
+        connection_id = uuid.uuid4().hex
+        box = self._secret_box()
+        now = self._clock()
+        row = ConnectionRow(
+            id=connection_id,
+            connector=connector,
+            parameter_set=parameter_set,
+            parameters=plain,
+            secret_names=sorted(names),
+            secrets=box.seal(hidden, _context(connection_id, "parameters")),
+            created_at=now,
+            updated_at=now,
+        )
+        with self._transaction() as session:
+            session.add(row)
+        return connection_id
+
+    def get_connection(self, connection_id: str) -> Connection:
+        """The connection with its secrets opened; raises :class:`SecretKeyError` for a wrong key."""
+        with self._transaction() as session:
+            row = self._connection_row(session, connection_id)
+        box = self._secret_box()
+        hidden: dict[str, Any] = box.open(row.secrets, _context(row.id, "parameters")) if row.secrets else {}
+        access = box.open(row.access_token, _context(row.id, "access_token")) if row.access_token else None
+        refresh = box.open(row.refresh_token, _context(row.id, "refresh_token")) if row.refresh_token else None
+        return Connection(
+            id=row.id,
+            connector=row.connector,
+            parameter_set=row.parameter_set,
+            parameters={**row.parameters, **hidden},
+            secret_names=tuple(row.secret_names),
+            access_token=access,
+            refresh_token=refresh,
+            token_expires_at=row.token_expires_at,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+    def list_connections(self, connector: str | None = None) -> list[ConnectionSummary]:
+        """Connections (of ``connector`` when given), oldest first, without secret values."""
+        with self._transaction() as session:
+            query = select(ConnectionRow).order_by(ConnectionRow.created_at, ConnectionRow.id)
+            if connector is not None:
+                query = query.where(ConnectionRow.connector == connector)
+            rows = list(session.scalars(query))
+        return [_summary(row) for row in rows]
+
+    def update_tokens(
+        self,
+        connection_id: str,
+        access_token: str | None,
+        refresh_token: str | None,
+        expires_at: datetime | None,
+    ) -> None:
+        """Replace the connection's OAuth tokens. A ``refresh_token`` of None keeps the stored one,
+        since token endpoints often leave it out of a refresh response; ``access_token`` and
+        ``expires_at`` are always replaced (None clears them)."""
+        box = self._secret_box()
+        with self._transaction() as session:
+            row = self._connection_row(session, connection_id)
+            row.access_token = (
+                box.seal(access_token, _context(row.id, "access_token")) if access_token is not None else None
+            )
+            if refresh_token is not None:
+                row.refresh_token = box.seal(refresh_token, _context(row.id, "refresh_token"))
+            row.token_expires_at = expires_at
+            row.updated_at = self._clock()
+
+    def delete_connection(self, connection_id: str) -> None:
+        """Delete the connection and its call history."""
+        with self._transaction() as session:
+            row = self._connection_row(session, connection_id)
+            session.execute(delete(CallRow).where(CallRow.connection_id == row.id))
+            session.delete(row)
+
+    @staticmethod
+    def _connection_row(session: Session, connection_id: str) -> ConnectionRow:
+        row = session.get(ConnectionRow, connection_id)
+        if row is None:
+            raise NotFoundError(f"no connection with id {connection_id!r} in the store")
+        return row
+
+    # history
+
+    def record_call(
+        self,
+        connection_id: str | None,
+        operation_id: str,
+        request: Request | None,
+        status: int | None,
+        duration_ms: float,
+        error: str | None = None,
+        *,
+        secrets: Iterable[Any] = (),
+    ) -> int:
+        """Append a call to history and return its id. Every occurrence of each of ``secrets``
+        (and of its URL-encoded and JSON-escaped forms) in the URL, header values, body and error
+        is replaced by ``***`` before anything is written; values of Authorization, Cookie and
+        similar headers are always masked."""
+        forms = secret_strings(secrets)
+        method = url = body = None
+        headers: list[list[str]] = []
+        if request is not None:
+            method = request.method.upper()
+            url = redact(request.url, forms)
+            for name, value in request.headers:
+                shown = MASK if name.lower() in SENSITIVE_HEADERS else redact(value, forms)
+                headers.append([name, shown])
+            body = _body_text(request)
+            if body is not None:
+                body = _truncate(redact(body, forms))
+        row = CallRow(
+            connection_id=connection_id,
+            operation_id=operation_id,
+            method=method,
+            url=url,
+            request_headers=headers,
+            request_body=body,
+            status=status,
+            duration_ms=float(duration_ms),
+            error=redact(error, forms) if error is not None else None,
+            created_at=self._clock(),
+        )
+        with self._transaction() as session:
+            if connection_id is not None:
+                self._connection_row(session, connection_id)
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def history(self, connection_id: str | None = None, limit: int = 50) -> list[CallRecord]:
+        """The newest ``limit`` calls (of ``connection_id`` when given), newest first."""
+        if limit < 1:
+            raise InputError(f"history limit must be at least 1, got {limit}")
+        with self._transaction() as session:
+            query = select(CallRow).order_by(CallRow.created_at.desc(), CallRow.id.desc()).limit(limit)
+            if connection_id is not None:
+                query = query.where(CallRow.connection_id == connection_id)
+            rows = list(session.scalars(query))
+        return [
+            CallRecord(
+                id=row.id,
+                connection_id=row.connection_id,
+                operation_id=row.operation_id,
+                method=row.method,
+                url=row.url,
+                request_headers=[(name, value) for name, value in row.request_headers or []],
+                request_body=row.request_body,
+                status=row.status,
+                duration_ms=row.duration_ms,
+                error=row.error,
+                created_at=row.created_at,
+            )
+            for row in rows
+        ]
+
+
+def open_store(url: str | None = None, *, environ: Mapping[str, str] | None = None) -> Store:
+    """The store the CLI and server use: ``url`` (from ``--db``), else ``CONNECTORKIT_DB``, else
+    the user data directory; the key from ``CONNECTORKIT_SECRET_KEY`` or the key file."""
+    return Store(url, environ=environ)
+
+
+def _check_name(name: str, what: str) -> None:
+    if not isinstance(name, str) or not name.strip() or len(name) > 255:
+        raise InputError(f"{what} must be 1 to 255 characters, got {name!r}")
+
+
+def _check_json(value: Any) -> None:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError) as error:
+        raise InputError(f"connection parameters must be JSON values: {error}") from None
+
+
+def _digest(files: Mapping[str, bytes]) -> str:
+    hasher = hashlib.sha256()
+    for path in sorted(files):
+        encoded = path.encode()
+        hasher.update(len(encoded).to_bytes(8, "big") + encoded)
+        hasher.update(len(files[path]).to_bytes(8, "big") + bytes(files[path]))
+    return hasher.hexdigest()
+
+
+def _context(connection_id: str, field_name: str) -> str:
+    return f"connection:{connection_id}:{field_name}"
+
+
+def _summary(row: ConnectionRow) -> ConnectionSummary:
+    return ConnectionSummary(
+        id=row.id,
+        connector=row.connector,
+        parameter_set=row.parameter_set,
+        parameters=dict(row.parameters),
+        secret_names=tuple(row.secret_names),
+        has_access_token=row.access_token is not None,
+        has_refresh_token=row.refresh_token is not None,
+        token_expires_at=row.token_expires_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _body_text(request: Request) -> str | None:
+    if request.has_json or request.json is not None:
+        text = json.dumps(request.json, ensure_ascii=False)
+    elif request.form is not None:
+        text = json.dumps([[name, value if isinstance(value, str) else repr(value)] for name, value in request.form])
+    elif request.content is not None:
+        text = request.content.decode("utf-8", "replace")
+    else:
+        return None
+    return text
+
+
+def _truncate(text: str) -> str:
+    if len(text) > MAX_BODY_CHARS:
+        return text[:MAX_BODY_CHARS] + f"... ({len(text) - MAX_BODY_CHARS} more characters)"
+    return text
