@@ -1,0 +1,203 @@
+"""Calling an action the way the platform does: build, apply policies, send with retries, page.
+
+This is the one place in the runtime that does HTTP; the client is passed in. The steps follow
+runtime-semantics.md: the request is built from the definition (``request.py``), Request-section
+policy templates run in array order (``policies.py``), the call is sent with the engine's
+timeout and retries (408, 429 and 5xx, exponential back-off honouring ``Retry-After``), and
+Response-section policies run on the answer. ``x-ms-pageable`` next links are followed on
+request, up to a page cap.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from connectorkit.definition.package import ConnectorPackage
+from connectorkit.errors import ConnectorkitError
+from connectorkit.runtime.model import Call, Headers, Request, Response
+from connectorkit.runtime.policies import apply_request_policies, apply_response_policies
+from connectorkit.runtime.request import build_request, find_operation, next_page_request
+
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+class BackendError(ConnectorkitError):
+    """The backend could not be reached, or answered too slowly or too much."""
+
+
+class CustomCodeError(ConnectorkitError):
+    """The operation runs through script.csx, which the local environment cannot execute."""
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """The platform engine's limits (runtime-semantics.md section 7.4-7.5); all adjustable."""
+
+    timeout: float = 120.0
+    retries: int = 4
+    backoff: float = 1.0  # seconds before the first retry; doubled each time
+    max_response_bytes: int = 100 * 1024 * 1024
+    max_pages: int = 50
+
+
+@dataclass
+class Result:
+    request: Request
+    response: Response
+    pages: list[Response] = field(default_factory=list)
+    attempts: int = 1
+    notes: list[str] = field(default_factory=list)
+    connection_unauthenticated: bool = False
+
+
+def to_httpx(request: Request) -> httpx.Request:
+    headers = [(k, v) for k, v in request.headers]
+    if request.form is not None:
+        files = [(k, v) for k, v in request.form if isinstance(v, bytes)]
+        data = [(k, str(v)) for k, v in request.form if not isinstance(v, bytes)]
+        if files:
+            # httpx writes the multipart boundary itself.
+            headers = [(k, v) for k, v in headers if k.lower() != "content-type"]
+            return httpx.Request(request.method, request.url, headers=headers, data=dict(data), files=files)
+        return httpx.Request(request.method, request.url, headers=headers, data=dict(data))
+    if request.has_json:
+        body = json.dumps(request.json, ensure_ascii=False).encode("utf-8")
+        if not any(k.lower() == "content-type" for k, _ in headers):
+            headers.append(("Content-Type", "application/json"))
+        return httpx.Request(request.method, request.url, headers=headers, content=body)
+    return httpx.Request(request.method, request.url, headers=headers, content=request.content)
+
+
+def from_httpx(response: httpx.Response) -> Response:
+    content = response.content
+    out = Response(response.status_code, Headers(list(response.headers.items())), content=content)
+    media = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content and (media.endswith("json") or media.endswith("+json")):
+        try:
+            out.json = json.loads(content)
+            out.has_json = True
+        except ValueError:
+            pass
+    return out
+
+
+def _retry_after(response: Response, default: float) -> float:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return default
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return default
+
+
+class _Sender:
+    def __init__(self, client: httpx.Client, options: EngineOptions, sleep: Callable[[float], None]) -> None:
+        self.client = client
+        self.options = options
+        self.sleep = sleep
+        self.attempts = 0
+
+    def once(self, request: Request) -> Response:
+        outgoing = to_httpx(request)
+        outgoing.extensions["timeout"] = httpx.Timeout(self.options.timeout).as_dict()
+        try:
+            streamed = self.client.send(outgoing, stream=True)
+            try:
+                chunks = []
+                size = 0
+                for chunk in streamed.iter_bytes():
+                    size += len(chunk)
+                    if size > self.options.max_response_bytes:
+                        raise BackendError(
+                            f"{request.method} {request.base_url}: the response is larger than "
+                            f"{self.options.max_response_bytes} bytes, the engine's limit"
+                        )
+                    chunks.append(chunk)
+            finally:
+                streamed.close()
+        except httpx.TimeoutException:
+            raise BackendError(
+                f"{request.method} {request.base_url}: no answer within {self.options.timeout:g} s"
+            ) from None
+        except httpx.HTTPError as exc:
+            raise BackendError(f"{request.method} {request.base_url}: cannot reach the backend ({exc})") from None
+        received = httpx.Response(streamed.status_code, headers=streamed.headers, content=b"".join(chunks))
+        return from_httpx(received)
+
+    def send(self, request: Request) -> Response:
+        delay = self.options.backoff
+        for attempt in range(self.options.retries + 1):
+            self.attempts += 1
+            response = self.once(request)
+            if response.status not in RETRY_STATUSES or attempt == self.options.retries:
+                return response
+            self.sleep(_retry_after(response, delay))
+            delay *= 2
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def invoke(
+    package: ConnectorPackage,
+    operation_id: str,
+    arguments: Mapping[str, Any],
+    connection: Mapping[str, Any],
+    *,
+    client: httpx.Client,
+    options: EngineOptions | None = None,
+    all_pages: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Result:
+    """Call ``operation_id`` of ``package`` with ``arguments``, signed with ``connection``."""
+    options = options or EngineOptions()
+    swagger = package.swagger
+    op = find_operation(swagger, operation_id)
+    properties = package.properties.properties
+    script_ops = properties.scriptOperations
+    if package.script is not None and (script_ops == [] or (script_ops and op.operation_id in script_ops)):
+        raise CustomCodeError(
+            f"operation {op.operation_id} runs through the connector's custom code (script.csx), "
+            "which cannot run locally"
+        )
+    request = build_request(
+        swagger, op.operation_id or operation_id, arguments, connection,
+        connection_parameters=properties.connectionParameters,
+    )  # fmt: skip
+    call = Call(op.operation_id or operation_id, dict(connection), request)
+    sender = _Sender(client, options, sleep)
+    policies = properties.policyTemplateInstances or []
+    path_params = {
+        p.name: str(arguments[p.name]) for p in op.parameters if p.location == "path" and p.name in arguments
+    }
+    before = apply_request_policies(policies, call, send=sender.once, path_params=path_params)
+    response = sender.send(call.request)
+    call.response = response
+    after = apply_response_policies(policies, call)
+    result = Result(
+        call.request, call.response, [call.response], sender.attempts, before.notes + after.notes,
+        after.connection_unauthenticated,
+    )  # fmt: skip
+    if all_pages:
+        previous = call.request
+        current = call.response
+        while len(result.pages) < options.max_pages:
+            following = next_page_request(swagger, op, current, previous)
+            if following is None:
+                break
+            current = sender.send(following)
+            result.pages.append(current)
+            previous = following
+        else:
+            result.notes.append(f"stopped after {options.max_pages} pages (the page cap)")
+    return result
