@@ -10,6 +10,7 @@ from rich.logging import RichHandler
 from connectorkit import __version__
 from connectorkit.cli import convert as convert_command
 from connectorkit.cli import diff as diff_command
+from connectorkit.cli import local as local_command
 from connectorkit.cli import new as new_command
 from connectorkit.cli import rules as rules_command
 from connectorkit.cli import show as show_command
@@ -55,6 +56,7 @@ new_command.register(app)
 convert_command.register(app)
 validate_command.register(app)
 diff_command.register(app)
+local_command.register(app)
 rules_command.register(app)
 show_command.register(app)
 

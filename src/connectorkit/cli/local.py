@@ -1,0 +1,217 @@
+"""The local hosting environment: ``deploy``, ``list``, ``download``, ``connection``, ``call``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from connectorkit.cli.common import FORMAT_OPTION, OutputFormat, handle_errors, out, print_json
+from connectorkit.errors import InputError
+
+ENV_OPTION = typer.Option("local", "--env", help="Environment: 'local' (Power Platform environments come later).")
+DB_OPTION = typer.Option(
+    None, "--db", help="Store URL (default: CONNECTORKIT_DB, else SQLite in the user data folder)."
+)
+
+
+@contextmanager
+def _local(env: str, db: str | None) -> Iterator[Any]:
+    if env != "local":
+        raise InputError(f"--env {env}: only the local environment is available in this version")
+    from connectorkit.runtime.environment import LocalEnvironment
+    from connectorkit.runtime.store import open_store
+
+    store = open_store(db)
+    try:
+        yield LocalEnvironment(store)
+    finally:
+        store.close()
+
+
+def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
+    out_: dict[str, str] = {}
+    for value in values or []:
+        name, sep, text = value.partition("=")
+        if not sep or not name:
+            raise InputError(f"{option} {value!r}: expected name=value")
+        out_[name.strip()] = text
+    return out_
+
+
+def _arguments(values: list[str] | None, body: str | None) -> dict[str, Any]:
+    arguments: dict[str, Any] = dict(_pairs(values, "-p"))
+    if body is not None:
+        text = body
+        if body.startswith("@"):
+            try:
+                text = Path(body[1:]).read_text(encoding="utf-8")
+            except OSError as exc:
+                raise InputError(f"--body {body}: cannot read: {exc.strerror}") from None
+        try:
+            arguments["body"] = json.loads(text)
+        except ValueError as exc:
+            raise InputError(f"--body: not JSON ({exc})") from None
+    return arguments
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("deploy")
+    @handle_errors
+    def deploy(
+        path: Path = typer.Argument(..., help="Connector folder."),
+        env: str = ENV_OPTION,
+        db: str | None = DB_OPTION,
+        name: str | None = typer.Option(None, "--name", help="Name in the environment (default: info.title)."),
+        output_format: OutputFormat = FORMAT_OPTION,
+    ) -> None:
+        """Register a connector in an environment, or update it (each change is a new version)."""
+        from connectorkit.definition.package import ConnectorPackage
+
+        package = ConnectorPackage.load(path)
+        with _local(env, db) as environment:
+            deployed, version = environment.deploy(package, name)
+        if output_format is OutputFormat.json:
+            print_json({"name": deployed, "version": version, "env": env})
+        else:
+            out.print(f"[bold green]Deployed[/] {deployed} version {version} to {env}")
+
+    @app.command("list")
+    @handle_errors
+    def list_command(
+        env: str = ENV_OPTION, db: str | None = DB_OPTION, output_format: OutputFormat = FORMAT_OPTION
+    ) -> None:
+        """List the connectors of an environment."""
+        with _local(env, db) as environment:
+            items = environment.list()
+        data = [{"name": c.name, "version": c.latest_version, "versions": c.versions} for c in items]
+        if output_format is OutputFormat.json:
+            print_json(data)
+            return
+        for row in data:
+            typer.echo(f"{row['name']}  v{row['version']}")
+
+    @app.command("download")
+    @handle_errors
+    def download(
+        name: str = typer.Argument(..., help="Connector name in the environment."),
+        output: Path = typer.Option(..., "--output", "-o", help="Folder to write the connector to (must not exist)."),
+        env: str = ENV_OPTION,
+        db: str | None = DB_OPTION,
+    ) -> None:
+        """Write a deployed connector's files to a folder."""
+        with _local(env, db) as environment:
+            target = environment.download(name, output)
+        out.print(f"[bold green]Downloaded[/] {name} to {target}")
+
+    connection = typer.Typer(help="Connections: the credentials a connector calls its API with.", no_args_is_help=True)
+    app.add_typer(connection, name="connection")
+
+    @connection.command("create")
+    @handle_errors
+    def connection_create(
+        connector: str = typer.Argument(..., help="Deployed connector name."),
+        param: list[str] | None = typer.Option(None, "--param", help="name=value (repeatable)."),
+        param_file: Path | None = typer.Option(None, "--param-file", help="JSON object of parameter values."),
+        env: str = ENV_OPTION,
+        db: str | None = DB_OPTION,
+        output_format: OutputFormat = FORMAT_OPTION,
+    ) -> None:
+        """Create a connection; missing secure parameters are asked for without echo on a terminal."""
+        given = {}
+        if param_file is not None:
+            try:
+                loaded = json.loads(param_file.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise InputError(f"--param-file {param_file}: {exc}") from None
+            if not isinstance(loaded, dict):
+                raise InputError(f"--param-file {param_file}: expected a JSON object")
+            given.update({str(k): str(v) for k, v in loaded.items()})
+        given.update(_pairs(param, "--param"))
+        with _local(env, db) as environment:
+            declared = environment.package(connector).properties.properties.connectionParameters or {}
+            if sys.stdin.isatty():
+                for name, spec in declared.items():
+                    if name not in given and (spec.type or "").lower() in ("securestring", "string"):
+                        hidden = (spec.type or "").lower() == "securestring"
+                        label = (
+                            spec.uiDefinition.displayName
+                            if spec.uiDefinition and spec.uiDefinition.displayName
+                            else name
+                        )
+                        given[name] = typer.prompt(label, hide_input=hidden, default="", show_default=False)
+            connection_id = environment.create_connection(connector, given)
+        if output_format is OutputFormat.json:
+            print_json({"id": connection_id, "connector": connector})
+        else:
+            typer.echo(connection_id)
+
+    @connection.command("list")
+    @handle_errors
+    def connection_list(
+        connector: str | None = typer.Argument(None, help="Only this connector's connections."),
+        env: str = ENV_OPTION,
+        db: str | None = DB_OPTION,
+        output_format: OutputFormat = FORMAT_OPTION,
+    ) -> None:
+        """List connections (secret values are never shown)."""
+        with _local(env, db) as environment:
+            items = environment.connections(connector)
+        data = [{"id": c.id, "connector": c.connector, "parameters": c.parameters} for c in items]
+        if output_format is OutputFormat.json:
+            print_json(data)
+            return
+        for row in data:
+            typer.echo(f"{row['id']}  {row['connector']}  {json.dumps(row['parameters'])}")
+
+    @connection.command("delete")
+    @handle_errors
+    def connection_delete(
+        connection_id: str = typer.Argument(...), env: str = ENV_OPTION, db: str | None = DB_OPTION
+    ) -> None:
+        """Delete a connection and its call history."""
+        with _local(env, db) as environment:
+            environment.store.delete_connection(connection_id)
+        out.print(f"Deleted connection {connection_id}")
+
+    @app.command("call")
+    @handle_errors
+    def call(
+        connector: str = typer.Argument(..., help="Deployed connector name (must match the connection's)."),
+        operation_id: str = typer.Argument(..., help="operationId to call."),
+        connection_id: str = typer.Option(..., "--connection", help="Connection id (connectorkit connection list)."),
+        param: list[str] | None = typer.Option(None, "-p", "--param", help="Operation parameter name=value."),
+        body: str | None = typer.Option(None, "--body", help="JSON body, or @file.json."),
+        all_pages: bool = typer.Option(False, "--all-pages", help="Follow x-ms-pageable next links."),
+        env: str = ENV_OPTION,
+        db: str | None = DB_OPTION,
+        output_format: OutputFormat = FORMAT_OPTION,
+    ) -> None:
+        """Call an action through the local hosting environment, as the platform would."""
+        import httpx
+
+        arguments = _arguments(param, body)
+        with _local(env, db) as environment:
+            stored = environment.store.get_connection(connection_id)
+            if stored.connector != connector:
+                raise InputError(f"--connection {connection_id}: belongs to {stored.connector}, not {connector}")
+            with httpx.Client() as client:
+                result = environment.call(connection_id, operation_id, arguments, client=client, all_pages=all_pages)
+        pages = [p.json if p.has_json else p.content.decode("utf-8", "replace") for p in result.pages]
+        data = {"status": result.response.status, "body": pages[0] if len(pages) == 1 else pages}
+        if output_format is OutputFormat.json:
+            print_json(data)
+        else:
+            out.print(f"HTTP {result.response.status}", markup=False)
+            typer.echo(
+                json.dumps(data["body"], indent=2, ensure_ascii=False)
+                if not isinstance(data["body"], str)
+                else data["body"]
+            )
+        if result.response.status >= 400:
+            raise typer.Exit(1)
