@@ -77,3 +77,36 @@ def test_bad_inputs(setup: Path, httpserver: HTTPServer) -> None:
     assert not_found.exit_code == 1 and "HTTP 404" in not_found.stdout
     for result in (unknown, missing, no_op, no_param, wrong_type):
         assert "Traceback" not in result.stderr and KEY not in result.stderr
+
+
+def test_connection_test_uses_the_test_operation(setup: Path, httpserver: HTTPServer) -> None:
+    definition_file = setup / "Petstore" / "apiDefinition.swagger.json"
+    definition = json.loads(definition_file.read_text())
+    assert run("deploy", setup / "Petstore").exit_code == 0
+    untested_id = run("connection", "create", "Petstore", "--param", f"api_key={KEY}").stdout.strip()
+    untested = run("connection", "test", untested_id, "--format", "json")
+    assert json.loads(untested.stdout)["status"] == "Untested"
+    definition["x-ms-capabilities"] = {"testConnection": {"operationId": "ListPets", "parameters": {"limit": 1}}}
+    definition_file.write_text(json.dumps(definition, indent=4))
+    assert run("deploy", setup / "Petstore").exit_code == 0
+    httpserver.expect_request("/v1/pets", query_string="limit=1", headers={"X-Api-Key": KEY}).respond_with_json([])
+    good = run("connection", "test", untested_id, "--format", "json")
+    assert json.loads(good.stdout) == {"id": untested_id, "status": "Connected", "httpStatus": 200}
+    bad_id = run("connection", "create", "Petstore", "--param", "api_key=wrong").stdout.strip()
+    httpserver.expect_request("/v1/pets", headers={"X-Api-Key": "wrong"}).respond_with_data("no", status=401)
+    bad = run("connection", "test", bad_id)
+    assert bad.exit_code == 1 and "Unauthenticated" in bad.stdout
+
+
+def test_throttling_answers_with_the_platforms_429() -> None:
+    from connectorkit.runtime.invoke import Throttle
+
+    now = [0.0]
+    throttle = Throttle(limit=3, clock=lambda: now[0])
+    assert [throttle.admit("c") for _ in range(3)] == [None, None, None]
+    refused = throttle.admit("c")
+    assert refused is not None and refused.status == 429
+    assert refused.json["message"].startswith("Rate limit is exceeded. Try again in 60 seconds.")
+    assert throttle.admit("other") is None
+    now[0] = 61.0
+    assert throttle.admit("c") is None

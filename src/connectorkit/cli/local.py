@@ -169,6 +169,29 @@ def register(app: typer.Typer) -> None:
         for row in data:
             typer.echo(f"{row['id']}  {row['connector']}  {json.dumps(row['parameters'])}")
 
+    @connection.command("test")
+    @handle_errors
+    def connection_test(
+        connection_id: str = typer.Argument(...),
+        env: str = ENV_OPTION,
+        db: str | None = DB_OPTION,
+        output_format: OutputFormat = FORMAT_OPTION,
+    ) -> None:
+        """Call the connector's test operation (x-ms-capabilities.testConnection) with this connection."""
+        import httpx
+
+        with _local(env, db) as environment, httpx.Client() as client:
+            status, result = environment.test_connection(connection_id, client=client)
+        data = {"id": connection_id, "status": status, "httpStatus": result.response.status if result else None}
+        if output_format is OutputFormat.json:
+            print_json(data)
+        else:
+            typer.echo(
+                f"{status}" + (f" (HTTP {data['httpStatus']})" if result else " (the connector has no test operation)")
+            )
+        if status in ("Error", "Unauthenticated"):
+            raise typer.Exit(1)
+
     @connection.command("delete")
     @handle_errors
     def connection_delete(

@@ -15,7 +15,8 @@ import httpx
 from connectorkit.definition.models import ConnectionParameter
 from connectorkit.definition.package import ConnectorPackage
 from connectorkit.errors import InputError
-from connectorkit.runtime.invoke import EngineOptions, Result, invoke
+from connectorkit.runtime.invoke import EngineOptions, Result, Throttle, invoke
+from connectorkit.runtime.model import Request
 from connectorkit.runtime.store import Store
 from connectorkit.runtime.store.repository import ConnectionSummary, ConnectorSummary
 
@@ -88,8 +89,9 @@ def check_parameters(
 class LocalEnvironment:
     """Connectors, connections and call history in the local store."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, throttle: Throttle | None = None) -> None:
         self.store = store
+        self.throttle = throttle or Throttle()
 
     def deploy(self, package: ConnectorPackage, name: str | None = None) -> tuple[str, int]:
         name = name or connector_name(package)
@@ -118,6 +120,21 @@ class LocalEnvironment:
         values, secrets = check_parameters(declared, given)
         return self.store.create_connection(connector, values, secrets)
 
+    def test_connection(self, connection_id: str, *, client: httpx.Client) -> tuple[str, Result | None]:
+        """Connected / Error / Unauthenticated from the connector's test operation, called with
+        its hard-coded parameters (runtime-semantics.md section 7.1); ``Untested`` without one."""
+        connection = self.store.get_connection(connection_id)
+        package = self.package(connection.connector)
+        operation = test_operation(package)
+        if operation is None:
+            return "Untested", None
+        capabilities = package.definition.get("x-ms-capabilities") or {}
+        parameters = capabilities.get("testConnection", {}).get("parameters") or {}
+        result = self.call(connection_id, operation, dict(parameters), client=client)
+        if result.connection_unauthenticated or result.response.status == 401:
+            return "Unauthenticated", result
+        return ("Connected" if 200 <= result.response.status < 300 else "Error"), result
+
     def connections(self, connector: str | None = None) -> builtins.list[ConnectionSummary]:
         return self.store.list_connections(connector)
 
@@ -139,6 +156,12 @@ class LocalEnvironment:
         started = time.perf_counter()
         error: str | None = None
         result: Result | None = None
+        refused = self.throttle.admit(connection.id)
+        if refused is not None:
+            request = Request("GET", "", "")
+            result = Result(request, refused, [refused], 0, ["throttled: 500 calls per minute per connection"])
+            self.store.record_call(connection.id, operation_id, None, 429, 0.0, "throttled")
+            return result
         try:
             result = invoke(
                 package, operation_id, arguments, values, client=client, all_pages=all_pages, options=options
@@ -157,3 +180,11 @@ class LocalEnvironment:
                 error,
                 secrets=connection.secret_values(),
             )
+
+
+def test_operation(package: ConnectorPackage) -> str | None:
+    """The operation ``x-ms-capabilities.testConnection`` names, if the connector has one."""
+    capabilities = package.definition.get("x-ms-capabilities")
+    test = capabilities.get("testConnection") if isinstance(capabilities, dict) else None
+    operation = test.get("operationId") if isinstance(test, dict) else None
+    return operation if isinstance(operation, str) and operation else None

@@ -47,6 +47,40 @@ class EngineOptions:
     max_pages: int = 50
 
 
+THROTTLE_LIMIT = 500  # requests per minute per connection (custom connectors)
+THROTTLE_BODY = {
+    "statusCode": 429,
+    "message": "Rate limit is exceeded. Try again in {seconds} seconds. Please see "
+    "https://docs.microsoft.com/azure/logic-apps/handle-throttling-problems-429-errors for more details.",
+}
+
+
+class Throttle:
+    """The platform's per-connection limit: more than ``limit`` calls in a sliding minute are
+    answered by the runtime itself with its 429 body (runtime-semantics.md section 7.4)."""
+
+    def __init__(self, limit: int = THROTTLE_LIMIT, window: float = 60.0, clock: Callable[[], float] = time.monotonic):
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self._calls: dict[str, list[float]] = {}
+
+    def admit(self, connection_id: str) -> Response | None:
+        """None when the call may go ahead, else the 429 response the runtime gives instead."""
+        now = self.clock()
+        recent = [t for t in self._calls.get(connection_id, []) if now - t < self.window]
+        if len(recent) >= self.limit:
+            self._calls[connection_id] = recent
+            wait = max(1, int(self.window - (now - recent[0]) + 0.999))
+            body = dict(THROTTLE_BODY, message=str(THROTTLE_BODY["message"]).format(seconds=wait))
+            content = json.dumps(body).encode()
+            headers = Headers([("Content-Type", "application/json"), ("Retry-After", str(wait))])
+            return Response(429, headers, json=body, has_json=True, content=content)
+        recent.append(now)
+        self._calls[connection_id] = recent
+        return None
+
+
 @dataclass
 class Result:
     request: Request
