@@ -110,3 +110,31 @@ def test_throttling_answers_with_the_platforms_429() -> None:
     assert throttle.admit("other") is None
     now[0] = 61.0
     assert throttle.admit("c") is None
+
+
+@pytest.mark.parametrize(
+    "extension",
+    [
+        {"x-ms-dynamic-values": {"operationId": "ListPets", "parameters": {"status": {"value": "available"}},
+                                 "value-path": "id", "value-title": "name"}},
+        {"x-ms-dynamic-list": {"operationId": "ListPets", "parameters": {"status": {"value": "available"}},
+                               "itemValuePath": "id", "itemTitlePath": "name"}},
+    ],
+)  # fmt: skip
+def test_values_lists_a_parameters_choices(setup: Path, httpserver: HTTPServer, extension: dict) -> None:
+    definition_file = setup / "Petstore" / "apiDefinition.swagger.json"
+    definition = json.loads(definition_file.read_text())
+    definition["paths"]["/pets/{petId}"]["parameters"][0].update(extension)
+    definition_file.write_text(json.dumps(definition, indent=4))
+    assert run("deploy", setup / "Petstore").exit_code == 0
+    connection_id = run("connection", "create", "Petstore", "--param", f"api_key={KEY}").stdout.strip()
+    httpserver.expect_request("/v1/pets", query_string="status=available").respond_with_json(
+        [{"id": 1, "name": "Rex"}, {"id": 2, "name": "Tom"}]
+    )
+    result = run("values", "Petstore", "GetPet", "petId", "--connection", connection_id, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == [{"value": 1, "title": "Rex"}, {"value": 2, "title": "Tom"}]
+    plain = run("values", "Petstore", "GetPet", "petId", "--connection", connection_id)
+    assert plain.stdout.splitlines() == ["1\tRex", "2\tTom"]
+    none = run("values", "Petstore", "DeletePet", "nope", "--connection", connection_id)
+    assert none.exit_code == 2 and "no parameter 'nope'" in none.stderr

@@ -61,6 +61,8 @@ def _arguments(values: list[str] | None, body: str | None) -> dict[str, Any]:
 
 
 def register(app: typer.Typer) -> None:
+    register_values(app)
+
     @app.command("deploy")
     @handle_errors
     def deploy(
@@ -238,3 +240,33 @@ def register(app: typer.Typer) -> None:
             )
         if result.response.status >= 400:
             raise typer.Exit(1)
+
+
+def register_values(app: typer.Typer) -> None:
+    @app.command("values")
+    @handle_errors
+    def values(
+        connector: str = typer.Argument(..., help="Deployed connector name."),
+        operation_id: str = typer.Argument(..., help="Operation whose parameter has dynamic values."),
+        parameter: str = typer.Argument(..., help="The parameter."),
+        connection_id: str = typer.Option(..., "--connection", help="Connection id."),
+        param: list[str] | None = typer.Option(None, "-p", "--param", help="Values of parameters it depends on."),
+        env: str = ENV_OPTION,
+        db: str | None = DB_OPTION,
+        output_format: OutputFormat = FORMAT_OPTION,
+    ) -> None:
+        """List a parameter's choices (x-ms-dynamic-values / x-ms-dynamic-list) by calling the operation they name."""
+        import httpx
+
+        with _local(env, db) as environment:
+            stored = environment.store.get_connection(connection_id)
+            if stored.connector != connector:
+                raise InputError(f"--connection {connection_id}: belongs to {stored.connector}, not {connector}")
+            with httpx.Client() as client:
+                found = environment.choices(connection_id, operation_id, parameter, _pairs(param, "-p"), client=client)
+        data = [{"value": c.value, "title": c.title} for c in found]
+        if output_format is OutputFormat.json:
+            print_json(data)
+            return
+        for choice in data:
+            typer.echo(f"{choice['value']}\t{choice['title']}")

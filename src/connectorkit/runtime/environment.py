@@ -15,6 +15,7 @@ import httpx
 from connectorkit.definition.models import ConnectionParameter
 from connectorkit.definition.package import ConnectorPackage
 from connectorkit.errors import InputError
+from connectorkit.runtime.dynamic import Choice, dynamic_choices
 from connectorkit.runtime.invoke import EngineOptions, Result, Throttle, invoke
 from connectorkit.runtime.model import Request
 from connectorkit.runtime.store import Store
@@ -134,6 +135,27 @@ class LocalEnvironment:
         if result.connection_unauthenticated or result.response.status == 401:
             return "Unauthenticated", result
         return ("Connected" if 200 <= result.response.status < 300 else "Error"), result
+
+    def choices(
+        self,
+        connection_id: str,
+        operation_id: str,
+        parameter: str,
+        arguments: Mapping[str, Any],
+        *,
+        client: httpx.Client,
+    ) -> builtins.list[Choice]:
+        """Resolve a parameter's dynamic values by calling the operation it names."""
+        connection = self.store.get_connection(connection_id)
+        package = self.package(connection.connector)
+
+        def call(operation: str, args: dict[str, Any]) -> Any:
+            result = self.call(connection_id, operation, args, client=client)
+            if result.response.status >= 400:
+                raise InputError(f"{operation} answered HTTP {result.response.status} while listing choices")
+            return result.response.json
+
+        return dynamic_choices(package, operation_id, parameter, arguments, call)
 
     def connections(self, connector: str | None = None) -> builtins.list[ConnectionSummary]:
         return self.store.list_connections(connector)
