@@ -30,7 +30,7 @@ import json
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
@@ -976,8 +976,9 @@ class _Converter:
                     targets[str(value)] = unescape_pointer_token(pointer.split("/")[-1])
                 self.discriminators.append((definition, targets, at))
 
-    def _required_names(self, schema: dict[str, Any], src: str) -> set[str]:
-        names: set[str] = set()
+    def _all_of_parts(self, schema: dict[str, Any], src: str) -> Iterator[tuple[dict[str, Any], str]]:
+        """``schema`` and every part it is built from through ``allOf``, ``$ref``s followed, each
+        once (unresolvable references skipped)."""
         stack: list[tuple[Any, str]] = [(schema, src)]
         seen: set[int] = set()
         while stack:
@@ -990,31 +991,23 @@ class _Converter:
             if not isinstance(node, dict) or id(node) in seen:
                 continue
             seen.add(id(node))
-            if isinstance(node.get("required"), list):
-                names.update(r for r in node["required"] if isinstance(r, str))
+            yield node, at
             if isinstance(node.get("allOf"), list):
                 stack.extend((p, at) for p in node["allOf"])
+
+    def _required_names(self, schema: dict[str, Any], src: str) -> set[str]:
+        names: set[str] = set()
+        for node, _ in self._all_of_parts(schema, src):
+            if isinstance(node.get("required"), list):
+                names.update(r for r in node["required"] if isinstance(r, str))
         return names
 
     def _is_string_property(self, schema: dict[str, Any], name: str, src: str) -> bool:
-        stack: list[tuple[Any, str]] = [(schema, src)]
-        seen: set[int] = set()
-        while stack:
-            node, at = stack.pop()
-            if isinstance(node, dict) and "$ref" in node:
-                try:
-                    node, at = self._lookup(node["$ref"], at)
-                except InputError:
-                    continue
-            if not isinstance(node, dict) or id(node) in seen:
-                continue
-            seen.add(id(node))
+        for node, at in self._all_of_parts(schema, src):
             props = node.get("properties")
             if isinstance(props, dict) and name in props:
                 prop, _, _ = self._deref_schema(props[name], at)
                 return isinstance(prop, dict) and self._string_typed(prop)
-            if isinstance(node.get("allOf"), list):
-                stack.extend((p, at) for p in node["allOf"])
         return False
 
     @staticmethod
