@@ -38,6 +38,7 @@ class Change:
         self.new_swagger = self.new.swagger
         self.old_ops = _by_id(self.old_swagger)
         self.new_ops = _by_id(self.new_swagger)
+        self.fields: dict[str, list[tuple[dict[str, _Field], dict[str, _Field]]]] = {}
 
     def matched(self) -> Iterator[tuple[str, Operation, Operation]]:
         for op_id, old_op in self.old_ops.items():
@@ -301,16 +302,41 @@ def _output_fields(swagger: Swagger, op_id: str, op: Operation) -> dict[str, _Fi
     return out
 
 
-def _matched_fields(change: Change, fields: Any) -> Iterator[tuple[_Field, _Field | None]]:
-    for op_id, old_op, new_op in change.matched():
-        old = fields(change.old_swagger, op_id, old_op)
-        new = fields(change.new_swagger, op_id, new_op)
+FieldsOf = Callable[[Swagger, str, Operation], dict[str, _Field]]
+
+
+def _fields_of(change: Change, fields: FieldsOf) -> list[tuple[dict[str, _Field], dict[str, _Field]]]:
+    """(old, new) fields of every matched operation, computed once per diff for each rule to share."""
+    key = fields.__name__
+    if key not in change.fields:
+        change.fields[key] = [
+            (fields(change.old_swagger, op_id, old_op), fields(change.new_swagger, op_id, new_op))
+            for op_id, old_op, new_op in change.matched()
+        ]
+    return change.fields[key]
+
+
+def _matched_fields(change: Change, fields: FieldsOf) -> Iterator[tuple[_Field, _Field | None]]:
+    for old, new in _fields_of(change, fields):
         for path, before in old.items():
             yield before, new.get(path)
 
 
 def _type(raw: dict[str, Any]) -> Any:
     return raw.get("type")
+
+
+def _type_changes(change: Change, fields: FieldsOf) -> Iterator[Hit]:
+    for before, after in _matched_fields(change, fields):
+        if after is not None and _type(before.raw) is not None and _type(before.raw) != _type(after.raw):
+            yield _change_hit(NEW, after.pointer, after.value_path + "/type")
+
+
+def _format_changes(change: Change, fields: FieldsOf) -> Iterator[Hit]:
+    for before, after in _matched_fields(change, fields):
+        same_type = after is not None and _type(before.raw) == _type(after.raw)
+        if after is not None and same_type and before.raw.get("format") != after.raw.get("format"):
+            yield _change_hit(NEW, after.pointer, after.value_path + "/format")
 
 
 @_breaking(
@@ -320,9 +346,7 @@ def _type(raw: dict[str, Any]) -> Any:
 )
 def input_type_changed(change: Change) -> Iterator[Hit]:
     """Flows send values of the type the field had when they were built."""
-    for before, after in _matched_fields(change, _input_fields):
-        if after is not None and _type(before.raw) is not None and _type(before.raw) != _type(after.raw):
-            yield _change_hit(NEW, after.pointer, after.value_path + "/type")
+    yield from _type_changes(change, _input_fields)
 
 
 @_breaking(
@@ -334,13 +358,7 @@ def input_type_changed(change: Change) -> Iterator[Hit]:
 )
 def input_format_changed(change: Change) -> Iterator[Hit]:
     """A changed ``format`` (say ``date`` to ``date-time``) changes what existing flows send."""
-    for before, after in _matched_fields(change, _input_fields):
-        if (
-            after is not None
-            and _type(before.raw) == _type(after.raw)
-            and before.raw.get("format") != after.raw.get("format")
-        ):
-            yield _change_hit(NEW, after.pointer, after.value_path + "/format")
+    yield from _format_changes(change, _input_fields)
 
 
 @_breaking(
@@ -379,9 +397,8 @@ def input_enum_value_removed(change: Change) -> Iterator[Hit]:
 def required_input_field_added(change: Change) -> Iterator[Hit]:
     """A body property newly listed in ``required`` (new, or optional before) is missing from
     every existing flow's request."""
-    for op_id, old_op, new_op in change.matched():
-        old = _input_fields(change.old_swagger, op_id, old_op)
-        for path, found in _input_fields(change.new_swagger, op_id, new_op).items():
+    for old, new in _fields_of(change, _input_fields):
+        for path, found in new.items():
             before = old.get(path)
             newly = before is None or not before.required
             if newly and "/schema/" in path and found.required and "default" not in found.raw:
@@ -409,9 +426,7 @@ def output_field_deleted(change: Change) -> Iterator[Hit]:
 )
 def output_type_changed(change: Change) -> Iterator[Hit]:
     """Flows use response fields with the type they had; a new type breaks expressions on them."""
-    for before, after in _matched_fields(change, _output_fields):
-        if after is not None and _type(before.raw) is not None and _type(before.raw) != _type(after.raw):
-            yield _change_hit(NEW, after.pointer, after.value_path + "/type")
+    yield from _type_changes(change, _output_fields)
 
 
 @_breaking(
@@ -422,13 +437,7 @@ def output_type_changed(change: Change) -> Iterator[Hit]:
 )
 def output_format_changed(change: Change) -> Iterator[Hit]:
     """A changed, added or removed ``format`` changes how flows read the field (dates, numbers)."""
-    for before, after in _matched_fields(change, _output_fields):
-        if (
-            after is not None
-            and _type(before.raw) == _type(after.raw)
-            and before.raw.get("format") != after.raw.get("format")
-        ):
-            yield _change_hit(NEW, after.pointer, after.value_path + "/format")
+    yield from _format_changes(change, _output_fields)
 
 
 # --------------------------------------------------------------------------- authentication
