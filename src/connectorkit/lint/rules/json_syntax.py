@@ -5,33 +5,34 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from connectorkit.definition.documents import REPAIR_RULES
 from connectorkit.definition.findings import Severity
 from connectorkit.definition.package import ConnectorPackage
 from connectorkit.errors import SourceError
 from connectorkit.lint.registry import Category, Hit, On, hit, rule
 
 _REPAIRS = {
-    "bom": ("JsonByteOrderMark", "The file starts with a byte order mark, which strict JSON readers reject.",
+    "bom": ("The file starts with a byte order mark, which strict JSON readers reject.",
             "Save the file as UTF-8 without a byte order mark."),
-    "non-utf8": ("JsonNotUtf8", "The file holds bytes that are not UTF-8; they were read as Windows-1252.",
+    "non-utf8": ("The file holds bytes that are not UTF-8; they were read as Windows-1252.",
                  "Save the file as UTF-8."),
-    "trailing-comma": ("JsonTrailingComma", "A comma follows the last item of an object or array.",
+    "trailing-comma": ("A comma follows the last item of an object or array.",
                        "Remove the comma before the closing bracket."),
-    "missing-comma": ("JsonMissingComma", "Two items follow each other without a comma between them.",
+    "missing-comma": ("Two items follow each other without a comma between them.",
                       "Add the missing comma."),
-    "unclosed-bracket": ("JsonUnclosedBracket", "An object or array is still open at the end of the file.",
+    "unclosed-bracket": ("An object or array is still open at the end of the file.",
                          "Add the missing closing bracket where the object or array ends."),
-    "comment": ("JsonComment", "The file contains a comment; JSON has no comments.", "Remove the comment."),
-    "control-character": ("JsonControlCharacter", "A string contains a raw control character such as a tab.",
+    "comment": ("The file contains a comment; JSON has no comments.", "Remove the comment."),
+    "control-character": ("A string contains a raw control character such as a tab.",
                           "Write the character as an escape, for example \\\\t."),
-    "unicode-whitespace": ("JsonUnicodeWhitespace", "A Unicode space (not a plain space, tab or newline) separates tokens.",
+    "unicode-whitespace": ("A Unicode space (not a plain space, tab or newline) separates tokens.",
                            "Replace it with a plain space."),
-    "duplicate-key": ("JsonDuplicateKey", "An object has the same key twice; only the last value counts.",
+    "duplicate-key": ("An object has the same key twice; only the last value counts.",
                       "Remove or rename one of the keys."),
 }  # fmt: skip
 
 
-def _repair_rule(kind: str, rule_id: str, explanation: str, fix: str) -> None:
+def _repair_rule(kind: str, explanation: str, fix: str) -> None:
     def check(ctx: Any, package: ConnectorPackage) -> Iterator[Hit]:
         for canonical, document in package.documents.items():
             for repair in document.repairs:
@@ -43,7 +44,7 @@ def _repair_rule(kind: str, rule_id: str, explanation: str, fix: str) -> None:
         "strict JSON and may reject it."
     )
     rule(
-        rule_id,
+        REPAIR_RULES[kind],
         category=Category.JSON,
         severity=Severity.WARNING,
         message=explanation,
@@ -53,8 +54,8 @@ def _repair_rule(kind: str, rule_id: str, explanation: str, fix: str) -> None:
     )(check)
 
 
-for _kind, (_id, _explanation, _fix) in _REPAIRS.items():
-    _repair_rule(_kind, _id, _explanation, _fix)
+for _kind, (_explanation, _fix) in _REPAIRS.items():
+    _repair_rule(_kind, _explanation, _fix)
 
 
 @rule(
