@@ -123,6 +123,14 @@ def test_corpus_connector_round_trips(folder: Path, tmp_path: Path):
     assert reloaded.settings == package.settings
     assert reloaded.readme == package.readme
     assert reloaded.intro == package.intro
+
+    # The same files held in memory (as the store keeps them) read to the same package.
+    in_memory = ConnectorPackage.from_files(package.files(), "stored")
+    assert in_memory.path is None and in_memory.findings == []
+    assert json.dumps(in_memory.definition) == json.dumps(reloaded.definition)
+    assert in_memory.api_properties == reloaded.api_properties
+    assert (in_memory.icon, in_memory.script, in_memory.readme) == (reloaded.icon, reloaded.script, reloaded.readme)
+    assert in_memory.files() == reloaded.files()
     assert reloaded.icon == package.icon
     # Files other than the JSON documents are copied byte for byte (text files when they are plain UTF-8).
     for canonical in ("icon.png", "readme.md", "intro.md"):
@@ -921,3 +929,10 @@ def test_invalid_api_properties_is_a_source_error_located_in_the_file(tmp_path: 
     error = info.value
     assert (error.file, error.line, error.column) == (str(folder / PROPERTIES), 5, 17)
     assert error.problem.startswith("/properties/connectionParameters/k/type: ")
+
+
+def test_from_files_reports_problems_under_its_label() -> None:
+    with pytest.raises(InputError, match=r"^stored: no apiDefinition.swagger.json"):
+        ConnectorPackage.from_files({"apiProperties.json": b"{}"}, "stored")
+    with pytest.raises(SourceError, match=r"^stored/apiDefinition.swagger.json:1:2: "):
+        ConnectorPackage.from_files({"apiDefinition.swagger.json": b"{,}"}, "stored")

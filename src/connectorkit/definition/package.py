@@ -13,13 +13,14 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from connectorkit.definition.documents import Document, read_document
+from connectorkit.definition.documents import Document, parse_document, read_document
 from connectorkit.definition.findings import Finding, Severity
 from connectorkit.definition.jsontext import compact_bytes, dump_bytes, escape_pointer_token
 from connectorkit.definition.models import ApiProperties, Settings
@@ -41,6 +42,19 @@ INTRO = "intro.md"
 CANONICAL_NAMES = (DEFINITION, PROPERTIES, ICON, SCRIPT, SETTINGS, README, INTRO)
 _DEFINITION_ALTERNATIVES = ("apiDefinition.swagger.yaml", "apiDefinition.swagger.yml")
 _SETTINGS_KEYS = {DEFINITION: "apiDefinition", PROPERTIES: "apiProperties", ICON: "icon", SCRIPT: "script"}
+
+
+@dataclass(frozen=True)
+class _Files:
+    """What a package is read from: a folder on disk or file contents in memory."""
+
+    label: str
+    names: list[str]
+    read: Callable[[str], bytes]
+    exists: Callable[[str], bool]
+
+    def display(self, name: str) -> str:
+        return str(Path(self.label) / name)
 
 
 @dataclass
@@ -100,88 +114,112 @@ class ConnectorPackage:
             raise InputError(f"{root}: folder not found")
         if not root.is_dir():
             raise InputError(f"{root}: not a folder; expected a connector folder")
-        present = {p.name.lower(): p for p in root.iterdir() if p.is_file()}
+        present = {p.name: p for p in root.iterdir() if p.is_file()}
 
-        def find(canonical: str) -> Path | None:
+        def read(name: str) -> bytes:
+            path = present.get(name) or root / name
+            try:
+                return path.read_bytes()
+            except OSError as exc:
+                raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+
+        def exists(name: str) -> bool:
+            return name in present or (root / name).is_file()
+
+        return cls._assemble(_Files(str(root), list(present), read, exists), root)
+
+    @classmethod
+    def from_files(cls, files: Mapping[str, bytes], label: str = "<memory>") -> ConnectorPackage:
+        """A package from file contents by name, as :meth:`files` gives them and the store keeps
+        them; read exactly as :meth:`load` reads a folder (``label`` names it in messages)."""
+        return cls._assemble(_Files(label, list(files), lambda name: files[name], files.__contains__), None)
+
+    @classmethod
+    def _assemble(cls, source: _Files, root: Path | None) -> ConnectorPackage:
+        present = {name.lower(): name for name in source.names}
+
+        def find(canonical: str) -> str | None:
             return present.get(canonical.lower())
+
+        def document(name: str) -> Document:
+            return parse_document(source.read(name), source.display(name))
 
         documents: dict[str, Document] = {}
         findings: list[Finding] = []
         file_names: dict[str, str] = {}
 
         settings: dict[str, Any] | None = None
-        settings_path = find(SETTINGS)
-        if settings_path is not None:
-            doc = read_document(settings_path)
+        settings_name = find(SETTINGS)
+        if settings_name is not None:
+            doc = document(settings_name)
             documents[SETTINGS] = doc
             findings += doc.findings()
             if not isinstance(doc.value, dict):
-                raise InputError(f"{settings_path}: expected a JSON object")
+                raise InputError(f"{source.display(settings_name)}: expected a JSON object")
             settings = doc.value
-            file_names[SETTINGS] = settings_path.name
+            file_names[SETTINGS] = settings_name
 
-        def locate(canonical: str) -> Path | None:
+        def locate(canonical: str) -> str | None:
             named = (settings or {}).get(_SETTINGS_KEYS.get(canonical, ""))
             if isinstance(named, str) and named:
-                candidate = root / named
-                if candidate.is_file():
-                    return candidate
+                if source.exists(named):
+                    return named
                 hit = find(Path(named).name)
                 if hit is not None:
                     return hit
             return find(canonical)
 
-        definition_path = locate(DEFINITION)
-        if definition_path is None:
+        definition_name = locate(DEFINITION)
+        if definition_name is None:
             for alternative in _DEFINITION_ALTERNATIVES:
-                definition_path = find(alternative)
-                if definition_path is not None:
+                definition_name = find(alternative)
+                if definition_name is not None:
                     break
-        if definition_path is None:
-            raise InputError(f"{root}: no {DEFINITION} in this folder")
-        doc = read_document(definition_path)
+        if definition_name is None:
+            raise InputError(f"{source.label}: no {DEFINITION} in this folder")
+        doc = document(definition_name)
         if not isinstance(doc.value, dict):
-            raise InputError(f"{definition_path}: expected a JSON object at the top level")
+            raise InputError(f"{source.display(definition_name)}: expected a JSON object at the top level")
         documents[DEFINITION] = doc
         findings += doc.findings()
-        if definition_path.suffix.lower() == ".json":
-            file_names[DEFINITION] = definition_path.name
+        if definition_name.lower().endswith(".json"):
+            file_names[DEFINITION] = Path(definition_name).name
 
         api_properties: dict[str, Any] = {"properties": {}}
-        properties_path = locate(PROPERTIES)
-        if properties_path is not None:
-            pdoc = read_document(properties_path)
+        properties_name = locate(PROPERTIES)
+        if properties_name is not None:
+            pdoc = document(properties_name)
             if not isinstance(pdoc.value, dict):
-                raise InputError(f"{properties_path}: expected a JSON object at the top level")
+                raise InputError(f"{source.display(properties_name)}: expected a JSON object at the top level")
             documents[PROPERTIES] = pdoc
             findings += pdoc.findings()
             api_properties = pdoc.value
-            file_names[PROPERTIES] = properties_path.name
+            file_names[PROPERTIES] = Path(properties_name).name
         else:
             findings.append(
                 Finding(
                     rule="ConnectorFileMissing",
                     severity=Severity.WARNING,
                     message=f"no {PROPERTIES}: the connector has no connection parameters or brand colour",
-                    file=str(root),
+                    file=source.label,
                 )
             )
 
         def text_file(canonical: str) -> str | None:
-            path = locate(canonical)
-            if path is None:
+            name = locate(canonical)
+            if name is None:
                 return None
-            file_names[canonical] = path.name
-            raw = path.read_bytes()
+            file_names[canonical] = Path(name).name
+            raw = source.read(name)
             try:
                 return raw.decode("utf-8-sig")
             except UnicodeDecodeError:
                 return raw.decode("cp1252", errors="replace")
 
-        icon_path = locate(ICON)
-        icon = icon_path.read_bytes() if icon_path is not None else None
-        if icon_path is not None:
-            file_names[ICON] = icon_path.name
+        icon_name = locate(ICON)
+        icon = source.read(icon_name) if icon_name is not None else None
+        if icon_name is not None:
+            file_names[ICON] = Path(icon_name).name
 
         return cls(
             definition=doc.value,
