@@ -11,9 +11,6 @@ from connectorkit.cli.common import handle_errors, write_output
 from connectorkit.cli.validate import ReportFormat, split_names
 from connectorkit.definition.package import ConnectorPackage
 from connectorkit.errors import InputError
-from connectorkit.lint.diff import breaking_rules, diff_packages
-from connectorkit.lint.report import RENDERERS, exit_code, render_text
-from connectorkit.lint.runner import Result
 
 
 def _load(path: Path) -> ConnectorPackage:
@@ -41,6 +38,10 @@ def register(app: typer.Typer) -> None:
         Operations are matched by operationId, as Microsoft's change detector does. Exit 1 when
         anything breaks, 0 when nothing does, 2 for usage or input errors.
         """
+        from connectorkit.lint.diff import breaking_rules, diff_packages
+        from connectorkit.lint.report import RENDERERS, exit_code, render_text
+        from connectorkit.lint.runner import Result
+
         chosen = {n.lower() for n in split_names(select, "--select")}
         dropped = {n.lower() for n in split_names(ignore, "--ignore")}
         rules = [

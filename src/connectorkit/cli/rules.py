@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
 from connectorkit.cli.common import FORMAT_OPTION, OutputFormat, handle_errors, out, print_json
 from connectorkit.errors import InputError
-from connectorkit.lint import rules as _rules  # noqa: F401 - registers every rule
-from connectorkit.lint.registry import REGISTRY, Profile, Rule
+from connectorkit.lint.registry import Profile
+
+if TYPE_CHECKING:
+    from connectorkit.lint.registry import Rule
 
 
 def rule_data(rule: Rule) -> dict[str, Any]:
@@ -37,6 +39,9 @@ def register(app: typer.Typer) -> None:
         output_format: OutputFormat = FORMAT_OPTION,
     ) -> None:
         """List every validator rule (id, category, severity, profiles), or explain one."""
+        from connectorkit.lint import rules as _rules  # noqa: F401 - registers every rule
+        from connectorkit.lint.registry import REGISTRY
+
         if rule_id is not None:
             found = REGISTRY.get(rule_id)
             if found is None:

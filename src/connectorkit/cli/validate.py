@@ -5,14 +5,18 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from connectorkit.cli.common import err, handle_errors, write_output
-from connectorkit.lint.config import check_rule_names, parse_profile
-from connectorkit.lint.report import RENDERERS, exit_code, render_text
-from connectorkit.lint.runner import Options, Result, discover, validate_many
+
+if TYPE_CHECKING:
+    from connectorkit.lint.runner import Result
+
+# The rules (hundreds of them) load only when a lint command runs, so that `call`, `serve` and the
+# other commands start fast.
 
 
 class ReportFormat(StrEnum):
@@ -24,6 +28,8 @@ class ReportFormat(StrEnum):
 
 
 def split_names(values: list[str] | None, option: str) -> tuple[str, ...]:
+    from connectorkit.lint.config import check_rule_names
+
     names = [name.strip() for value in values or [] for name in value.split(",") if name.strip()]
     return tuple(check_rule_names(names, option))
 
@@ -61,6 +67,10 @@ def register(app: typer.Typer) -> None:
         Exit code 0 when no finding is an error, 1 when some are, 2 for usage or input errors.
         A file that cannot be parsed is reported as a finding and the other files are still checked.
         """
+        from connectorkit.lint.config import parse_profile
+        from connectorkit.lint.report import RENDERERS, exit_code, render_text
+        from connectorkit.lint.runner import Options, discover, validate_many
+
         options = Options(
             profile=parse_profile(profile, "--profile") if profile else None,
             select=split_names(select, "--select"),
