@@ -12,6 +12,7 @@ from connectorkit.cli import convert as convert_command
 from connectorkit.cli import diff as diff_command
 from connectorkit.cli import local as local_command
 from connectorkit.cli import new as new_command
+from connectorkit.cli import quickstart as quickstart_command
 from connectorkit.cli import rules as rules_command
 from connectorkit.cli import show as show_command
 from connectorkit.cli import validate as validate_command
@@ -59,6 +60,7 @@ diff_command.register(app)
 local_command.register(app)
 rules_command.register(app)
 show_command.register(app)
+quickstart_command.register(app)
 
 
 def main() -> None:
