@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from connectorkit.cli.common import FORMAT_OPTION, OutputFormat, handle_errors, out, print_json
-from connectorkit.errors import InputError
+from connectorkit.cli.common import FORMAT_OPTION, OutputFormat, err, handle_errors, out, print_json
+from connectorkit.definition.models import ConnectionParameter
+from connectorkit.errors import ConnectorkitError, InputError
 
 ENV_OPTION = typer.Option("local", "--env", help="Environment: 'local' (Power Platform environments come later).")
 DB_OPTION = typer.Option(
@@ -58,6 +60,130 @@ def _arguments(values: list[str] | None, body: str | None) -> dict[str, Any]:
         except ValueError as exc:
             raise InputError(f"--body: not JSON ({exc})") from None
     return arguments
+
+
+DEFAULT_PORT = 8765
+"""The port `connectorkit serve` listens on by default, so its redirect URL is the CLI's too."""
+
+
+def _given(param: list[str] | None, param_file: Path | None) -> dict[str, str]:
+    given: dict[str, str] = {}
+    if param_file is not None:
+        try:
+            loaded = json.loads(param_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"--param-file {param_file}: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise InputError(f"--param-file {param_file}: expected a JSON object")
+        given.update({str(k): str(v) for k, v in loaded.items()})
+    given.update(_pairs(param, "--param"))
+    return given
+
+
+def _prompt_missing(declared: Mapping[str, ConnectionParameter], given: dict[str, str]) -> None:
+    if not sys.stdin.isatty():
+        return
+    for name, spec in declared.items():
+        if name not in given and (spec.type or "").lower() in ("securestring", "string"):
+            hidden = (spec.type or "").lower() == "securestring"
+            label = spec.uiDefinition.displayName if spec.uiDefinition and spec.uiDefinition.displayName else name
+            given[name] = typer.prompt(label, hide_input=hidden, default="", show_default=False)
+
+
+def _prompt_client(declared: Mapping[str, ConnectionParameter], given: dict[str, str]) -> None:
+    """Ask for the OAuth client id (when the settings have none) and secret on a terminal; without
+    one, begin_sign_in names what is missing."""
+    from connectorkit.runtime import oauth
+
+    found = oauth.oauth_parameter(declared)
+    if found is None or not sys.stdin.isatty():
+        return
+    name, spec = found
+    subs = oauth.sub_parameter_names(name)
+    lowered = {key.lower() for key, value in given.items() if value}
+    has_default = bool(spec.oAuthSettings and spec.oAuthSettings.clientId) or bool(
+        declared.get(subs["clientId"]) and declared[subs["clientId"]].defaultValue
+    )
+    if subs["clientId"].lower() not in lowered and not has_default:
+        given[subs["clientId"]] = typer.prompt("OAuth client ID")
+    if subs["clientSecret"].lower() not in lowered:
+        given[subs["clientSecret"]] = typer.prompt("OAuth client secret", hide_input=True)
+
+
+def _server_running(port: int) -> bool:
+    """Whether `connectorkit serve` (or another sign-in listener) answers on ``port``."""
+    import httpx
+
+    try:
+        answer = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1.0)
+        return answer.status_code == 200 and answer.json().get("service") == "connectorkit"
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return False
+
+
+@contextmanager
+def _redirect_listener(port: int, db: str | None) -> Iterator[None]:
+    """Receive the redirect: a running server does; else run the redirect app meanwhile."""
+    if _server_running(port):
+        yield
+        return
+    import threading
+
+    import uvicorn
+
+    from connectorkit.server.redirect import redirect_app
+
+    config = uvicorn.Config(redirect_app(db), host="127.0.0.1", port=port, log_level="error", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="connectorkit-redirect", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not server.started:
+        server.should_exit = True
+        raise ConnectorkitError(f"--port {port}: cannot listen for the OAuth redirect there (in use?); pick another")
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def _sign_in(
+    environment: Any,
+    connector: str,
+    given: dict[str, str],
+    parameter_set: str | None,
+    port: int,
+    no_browser: bool,
+    timeout: float,
+    db: str | None,
+) -> str:
+    """Begin a sign-in, send the user to it, and wait for the redirect to finish it."""
+    if not 0 < port < 65536:
+        raise InputError(f"--port {port}: not a TCP port")
+    if timeout <= 0:
+        raise InputError(f"--timeout {timeout:g}: must be positive")
+    redirect_uri = f"http://127.0.0.1:{port}/oauth/redirect"
+    with _redirect_listener(port, db):
+        sign_in = environment.begin_sign_in(connector, given, redirect_uri=redirect_uri, parameter_set=parameter_set)
+        typer.echo(f"Sign in at: {sign_in.url}", err=True)
+        if not no_browser:
+            import webbrowser
+
+            webbrowser.open(sign_in.url)
+        deadline = time.monotonic() + timeout
+        with err.status("Waiting for the sign-in to finish in the browser…"):
+            while True:
+                status = environment.sign_in_status(sign_in.state)
+                if status.status == "complete":
+                    return str(status.connection_id)
+                if status.status == "failed":
+                    raise ConnectorkitError(f"sign-in failed: {status.error}")
+                if time.monotonic() >= deadline:
+                    raise ConnectorkitError(f"no sign-in within {timeout:g} s (--timeout)")
+                time.sleep(0.25)
 
 
 def register(app: typer.Typer) -> None:
@@ -120,34 +246,37 @@ def register(app: typer.Typer) -> None:
         connector: str = typer.Argument(..., help="Deployed connector name."),
         param: list[str] | None = typer.Option(None, "--param", help="name=value (repeatable)."),
         param_file: Path | None = typer.Option(None, "--param-file", help="JSON object of parameter values."),
+        parameter_set: str | None = typer.Option(
+            None, "--parameter-set", help="Which connectionParameterSets entry (authentication type) to use."
+        ),
+        port: int = typer.Option(
+            DEFAULT_PORT, "--port", help="OAuth: port of the redirect http://127.0.0.1:PORT/oauth/redirect."
+        ),
+        no_browser: bool = typer.Option(False, "--no-browser", help="OAuth: only print the sign-in URL."),
+        timeout: float = typer.Option(300.0, "--timeout", help="OAuth: seconds to wait for the sign-in."),
         env: str = ENV_OPTION,
         db: str | None = DB_OPTION,
         output_format: OutputFormat = FORMAT_OPTION,
     ) -> None:
-        """Create a connection; missing secure parameters are asked for without echo on a terminal."""
-        given = {}
-        if param_file is not None:
-            try:
-                loaded = json.loads(param_file.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise InputError(f"--param-file {param_file}: {exc}") from None
-            if not isinstance(loaded, dict):
-                raise InputError(f"--param-file {param_file}: expected a JSON object")
-            given.update({str(k): str(v) for k, v in loaded.items()})
-        given.update(_pairs(param, "--param"))
+        """Create a connection; missing secure parameters are asked for without echo on a terminal.
+
+        OAuth connectors open a browser sign-in; the redirect goes to `connectorkit serve` when it
+        runs on --port, else to a listener this command starts until the sign-in ends."""
+        given = _given(param, param_file)
         with _local(env, db) as environment:
-            declared = environment.package(connector).properties.properties.connectionParameters or {}
-            if sys.stdin.isatty():
-                for name, spec in declared.items():
-                    if name not in given and (spec.type or "").lower() in ("securestring", "string"):
-                        hidden = (spec.type or "").lower() == "securestring"
-                        label = (
-                            spec.uiDefinition.displayName
-                            if spec.uiDefinition and spec.uiDefinition.displayName
-                            else name
-                        )
-                        given[name] = typer.prompt(label, hide_input=hidden, default="", show_default=False)
-            connection_id = environment.create_connection(connector, given)
+            declared = environment.declared_parameters(connector, parameter_set)
+            kind = environment.auth_kind(connector, parameter_set)
+            _prompt_missing(declared, given)
+            if kind in ("oauth2", "aad"):
+                _prompt_client(declared, given)
+                connection_id = _sign_in(environment, connector, given, parameter_set, port, no_browser, timeout, db)
+            else:
+                import httpx
+
+                with httpx.Client(timeout=30) as client:
+                    connection_id = environment.create_connection(
+                        connector, given, parameter_set=parameter_set, client=client
+                    )
         if output_format is OutputFormat.json:
             print_json({"id": connection_id, "connector": connector})
         else:

@@ -119,3 +119,21 @@ class CallRow(Base):
     duration_ms: Mapped[float] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class SignInRow(Base):
+    """A pending OAuth sign-in. It lives in the database because the process that begins a
+    sign-in (the CLI) and the one that receives the redirect (``connectorkit serve``) differ."""
+
+    __tablename__ = "sign_ins"
+
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    connector: Mapped[str] = mapped_column(String(255))
+    parameter_set: Mapped[str | None] = mapped_column(String(255))
+    target_connection_id: Mapped[str | None] = mapped_column(String(32))
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16))
+    connection_id: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

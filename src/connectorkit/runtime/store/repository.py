@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from connectorkit.runtime.store.models import (
     ConnectorFileRow,
     ConnectorRow,
     ConnectorVersionRow,
+    SignInRow,
 )
 from connectorkit.runtime.store.secrets import (
     KEY_FILE_NAME,
@@ -155,6 +156,23 @@ class CallRecord:
     duration_ms: float
     error: str | None
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class SignInRecord:
+    """A pending or finished OAuth sign-in. ``secrets`` (the given parameter values, the PKCE
+    verifier, the msal flow) is filled only by :meth:`Store.claim_sign_in` and never shown."""
+
+    state: str
+    connector: str
+    parameter_set: str | None
+    target_connection_id: str | None
+    status: str  # pending, exchanging, complete, failed
+    connection_id: str | None
+    error: str | None
+    created_at: datetime
+    expires_at: datetime
+    secrets: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 class Store:
@@ -412,11 +430,105 @@ class Store:
             session.execute(delete(CallRow).where(CallRow.connection_id == row.id))
             session.delete(row)
 
+    def update_connection(
+        self,
+        connection_id: str,
+        parameters: Mapping[str, Any],
+        secret_names: Iterable[str],
+        parameter_set: str | None,
+    ) -> None:
+        """Replace a connection's parameter values (a "Fix connection" re-sign-in keeps the id)."""
+        names = set(secret_names)
+        plain = {key: value for key, value in parameters.items() if key not in names}
+        hidden = {key: value for key, value in parameters.items() if key in names}
+        _check_json(plain)
+        box = self._secret_box()
+        with self._transaction() as session:
+            row = self._connection_row(session, connection_id)
+            row.parameter_set = parameter_set
+            row.parameters = plain
+            row.secret_names = sorted(names)
+            row.secrets = box.seal(hidden, _context(row.id, "parameters"))
+            row.updated_at = self._clock()
+
     @staticmethod
     def _connection_row(session: Session, connection_id: str) -> ConnectionRow:
         row = session.get(ConnectionRow, connection_id)
         if row is None:
             raise NotFoundError(f"no connection with id {connection_id!r} in the store")
+        return row
+
+    # sign-ins
+
+    def create_sign_in(
+        self,
+        state: str,
+        connector: str,
+        secrets: Mapping[str, Any],
+        *,
+        expires_at: datetime,
+        parameter_set: str | None = None,
+        target_connection_id: str | None = None,
+    ) -> None:
+        """Store a pending sign-in; ``secrets`` is sealed. Finished sign-ins that expired a day
+        ago are deleted on the way, so the table does not grow without bound."""
+        _check_name(connector, "connector name")
+        box = self._secret_box()
+        now = self._clock()
+        with self._transaction() as session:
+            session.execute(delete(SignInRow).where(SignInRow.expires_at < now - _SIGN_IN_KEEP))
+            session.add(
+                SignInRow(
+                    state=state,
+                    connector=connector,
+                    parameter_set=parameter_set,
+                    target_connection_id=target_connection_id,
+                    sealed=box.seal(dict(secrets), _sign_in_context(state)),
+                    status="pending",
+                    created_at=now,
+                    expires_at=expires_at,
+                )
+            )
+
+    def get_sign_in(self, state: str) -> SignInRecord:
+        """The sign-in without its secrets."""
+        with self._transaction() as session:
+            return _sign_in_record(self._sign_in_row(session, state), {})
+
+    def claim_sign_in(self, state: str, now: datetime) -> SignInRecord:
+        """Take a pending sign-in for its code exchange, with its secrets opened. A state can be
+        claimed once: a replayed, finished or expired one is an :class:`InputError` (an expired
+        one is marked failed first)."""
+        box = self._secret_box()
+        with self._transaction() as session:
+            row = self._sign_in_row(session, state)
+            problem: str | None = None
+            if row.status != "pending":
+                problem = "this sign-in was already used; start a new one"
+            elif row.expires_at <= now or row.sealed is None:
+                problem = "this sign-in expired; start a new one"
+                row.status, row.error, row.sealed = "failed", "the sign-in expired", None
+            else:
+                row.status = "exchanging"
+                secrets = box.open(row.sealed, _sign_in_context(row.state))
+                return _sign_in_record(row, secrets)
+        raise InputError(problem)
+
+    def finish_sign_in(self, state: str, *, connection_id: str | None = None, error: str | None = None) -> None:
+        """Mark a claimed sign-in complete (with the connection it made) or failed (with a
+        message free of secrets), and drop its sealed verifier and values."""
+        with self._transaction() as session:
+            row = self._sign_in_row(session, state)
+            row.status = "failed" if error is not None else "complete"
+            row.connection_id = connection_id
+            row.error = error
+            row.sealed = None
+
+    @staticmethod
+    def _sign_in_row(session: Session, state: str) -> SignInRow:
+        row = session.get(SignInRow, state) if isinstance(state, str) and 0 < len(state) <= 64 else None
+        if row is None:
+            raise NotFoundError("unknown sign-in state: no sign-in was started with it (or it was purged)")
         return row
 
     # history
@@ -519,6 +631,28 @@ def _digest(files: Mapping[str, bytes]) -> str:
         hasher.update(len(encoded).to_bytes(8, "big") + encoded)
         hasher.update(len(files[path]).to_bytes(8, "big") + bytes(files[path]))
     return hasher.hexdigest()
+
+
+_SIGN_IN_KEEP = timedelta(days=1)
+
+
+def _sign_in_context(state: str) -> str:
+    return f"sign_in:{state}"
+
+
+def _sign_in_record(row: SignInRow, secrets: dict[str, Any]) -> SignInRecord:
+    return SignInRecord(
+        state=row.state,
+        connector=row.connector,
+        parameter_set=row.parameter_set,
+        target_connection_id=row.target_connection_id,
+        status=row.status,
+        connection_id=row.connection_id,
+        error=row.error,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        secrets=secrets,
+    )
 
 
 def _context(connection_id: str, field_name: str) -> str:
