@@ -14,6 +14,7 @@ from connectorkit.cli import local as local_command
 from connectorkit.cli import new as new_command
 from connectorkit.cli import quickstart as quickstart_command
 from connectorkit.cli import rules as rules_command
+from connectorkit.cli import serve as serve_command
 from connectorkit.cli import show as show_command
 from connectorkit.cli import validate as validate_command
 from connectorkit.cli.common import err
@@ -60,6 +61,7 @@ diff_command.register(app)
 local_command.register(app)
 rules_command.register(app)
 show_command.register(app)
+serve_command.register(app)
 quickstart_command.register(app)
 
 

@@ -1,0 +1,338 @@
+"""The management API: connectors, connections, test calls, dynamic values and history.
+
+Every route but ``/api/health`` needs ``Authorization: Bearer <token>``, or the console's session
+cookie together with its CSRF token in ``X-CSRF-Token`` (so the console's scripts can call the
+API while a page on another site cannot). Routes are plain functions: FastAPI runs them in its
+thread pool, since the store and backend calls block.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from connectorkit import __version__
+from connectorkit.definition.package import ConnectorPackage
+from connectorkit.errors import InputError
+from connectorkit.runtime.environment import LocalEnvironment
+from connectorkit.runtime.store.repository import ConnectionSummary
+from connectorkit.server import describe
+from connectorkit.server.app import PROBLEM_TYPE, ServerState, Unauthorized, state_of
+from connectorkit.server.present import Redactor, present
+from connectorkit.server.schemas import (
+    ChoiceItem,
+    ConnectionCreate,
+    ConnectionItem,
+    ConnectorDetail,
+    ConnectorItem,
+    Created,
+    Deployed,
+    Health,
+    HistoryItem,
+    Invocation,
+    InvocationResult,
+    OperationDetail,
+    ParameterSetItem,
+    Problem,
+    SignInStarted,
+    SignInState,
+    TestOutcome,
+    Upload,
+)
+from connectorkit.server.security import CSRF_HEADER, SESSION_COOKIE, same
+
+MAX_UPLOAD_FILES = 20
+_bearer = HTTPBearer(scheme_name="bearerAuth", auto_error=False, description="The token in the server-token file.")
+
+
+def authorized(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> None:
+    """Let the request through with the API token, or with a console session plus its CSRF token."""
+    state = state_of(request)
+    if credentials is not None:
+        if same(credentials.credentials, state.token):
+            return
+        raise Unauthorized("the bearer token is not this server's API token")
+    session = state.gate.session(request.cookies.get(SESSION_COOKIE))
+    if session is not None and same(request.headers.get(CSRF_HEADER), session.csrf):
+        return
+    raise Unauthorized("send Authorization: Bearer <token> (the token is in the server-token file)")
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "content": {PROBLEM_TYPE: {}}, "description": title}
+    for status, title in (
+        (400, "Bad input"),
+        (401, "Missing or wrong token"),
+        (404, "Not found"),
+        (422, "Invalid request"),
+    )
+}
+public = APIRouter(prefix="/api", tags=["server"])
+router = APIRouter(prefix="/api", dependencies=[Depends(authorized)], responses=_ERRORS)
+
+
+def _state(request: Request) -> ServerState:
+    return state_of(request)
+
+
+@public.get("/health", response_model=Health)
+def health() -> Health:
+    """Whether a connectorkit server answers here (the CLI checks before starting its own redirect listener)."""
+    return Health(service="connectorkit", version=__version__)
+
+
+# connectors
+
+
+@router.get("/connectors", response_model=list[ConnectorItem], tags=["connectors"])
+def list_connectors(state: ServerState = Depends(_state)) -> list[ConnectorItem]:
+    return [
+        ConnectorItem(
+            name=c.name,
+            latest_version=c.latest_version,
+            versions=c.versions,
+            created_at=c.created_at,
+            updated_at=c.updated_at,
+        )
+        for c in state.environment.list()
+    ]
+
+
+@router.post("/connectors", response_model=Deployed, status_code=201, tags=["connectors"])
+def upload_connector(upload: Upload, state: ServerState = Depends(_state)) -> Deployed:
+    """Deploy a package; an unchanged package keeps its version number."""
+    package = package_from_files(upload.files)
+    name, version = state.environment.deploy(package, upload.name)
+    return Deployed(name=name, version=version)
+
+
+def package_from_files(files: dict[str, str]) -> ConnectorPackage:
+    """Load a package from base64 file contents, refusing paths that would leave its folder."""
+    if not files:
+        raise InputError("files: the package has no files")
+    if len(files) > MAX_UPLOAD_FILES:
+        raise InputError(f"files: at most {MAX_UPLOAD_FILES} files, got {len(files)}")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "connector"
+        folder.mkdir()
+        for name, content in files.items():
+            relative = PurePosixPath(name)
+            if not name or relative.is_absolute() or ".." in relative.parts or "\\" in name:
+                raise InputError(f"files: {name!r} is not a relative path inside the package")
+            try:
+                data = base64.b64decode(content, validate=True)
+            except (binascii.Error, ValueError):
+                raise InputError(f"files: {name}: not base64") from None
+            target = folder / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        package = ConnectorPackage.load(folder)
+    package.path = None
+    return package
+
+
+@router.get("/connectors/{name}", response_model=ConnectorDetail, tags=["connectors"])
+def get_connector(name: str, state: ServerState = Depends(_state)) -> ConnectorDetail:
+    return connector_detail(state.environment, name)
+
+
+def connector_detail(environment: LocalEnvironment, name: str) -> ConnectorDetail:
+    package = environment.package(name)
+    properties = package.properties.properties
+    sets = []
+    values = properties.connectionParameterSets.values if properties.connectionParameterSets else None
+    for entry in values or []:
+        set_name = entry.name or ""
+        ui = entry.uiDefinition
+        sets.append(
+            ParameterSetItem(
+                name=set_name,
+                display_name=(ui.displayName if ui and ui.displayName else set_name),
+                auth_kind=str(environment.auth_kind(name, set_name)),
+                parameters=describe.connection_fields(entry.parameters or {}),
+            )
+        )
+    versions = environment.store.connector_versions(name)
+    return ConnectorDetail(
+        name=name,
+        title=package.swagger.title or name,
+        description=str(package.swagger.info.get("description") or "") or None,
+        versions=versions,
+        latest_version=versions[-1],
+        auth_kind=None if sets else str(environment.auth_kind(name)),
+        connection_parameters=describe.connection_fields(properties.connectionParameters or {}),
+        parameter_sets=sets,
+        operations=describe.operations(package),
+    )
+
+
+@router.delete("/connectors/{name}", status_code=204, response_class=Response, tags=["connectors"])
+def delete_connector(name: str, state: ServerState = Depends(_state)) -> Response:
+    state.environment.store.delete_connector(name)
+    return Response(status_code=204)
+
+
+@router.get("/connectors/{name}/operations/{operation}", response_model=OperationDetail, tags=["connectors"])
+def get_operation(name: str, operation: str, state: ServerState = Depends(_state)) -> OperationDetail:
+    return describe.describe_operation(state.environment.package(name), name, operation)
+
+
+# connections
+
+
+def needs_sign_in(environment: LocalEnvironment, connector: str, parameter_set: str | None) -> bool:
+    """Whether a connection is made by signing in through a browser (OAuth 2.0 or Azure AD)."""
+    return environment.auth_kind(connector, parameter_set) in ("oauth2", "aad")
+
+
+def redirect_uri(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + "/oauth/redirect"
+
+
+@router.post(
+    "/connections",
+    status_code=201,
+    response_model=Created,
+    responses={202: {"model": SignInStarted, "description": "Sign-in needed: open signInUrl in a browser."}},
+    tags=["connections"],
+)
+def create_connection(
+    body: ConnectionCreate, request: Request, state: ServerState = Depends(_state)
+) -> Created | JSONResponse:
+    """201 with the new connection's id; for OAuth connectors 202 with the URL to sign in at (the
+    provider redirects back to this server's /oauth/redirect, which creates the connection)."""
+    environment = state.environment
+    if needs_sign_in(environment, body.connector, body.parameter_set):
+        sign_in = environment.begin_sign_in(
+            body.connector,
+            body.parameters,
+            redirect_uri=redirect_uri(request),
+            parameter_set=body.parameter_set,
+            client=state.client,
+        )
+        started = SignInStarted(sign_in_url=sign_in.url, state=sign_in.state)
+        return JSONResponse(started.model_dump(by_alias=True), status_code=202)
+    connection_id = environment.create_connection(
+        body.connector, body.parameters, parameter_set=body.parameter_set, client=state.client
+    )
+    return Created(id=connection_id)
+
+
+@router.get("/sign-ins/{sign_in_state}", response_model=SignInState, tags=["connections"])
+def get_sign_in(sign_in_state: str, state: ServerState = Depends(_state)) -> SignInState:
+    status = state.environment.sign_in_status(sign_in_state)
+    return SignInState(state=status.state, status=status.status, connection_id=status.connection_id, error=status.error)
+
+
+def connection_item(summary: ConnectionSummary) -> ConnectionItem:
+    parameters = dict(summary.parameters)
+    parameters.update(dict.fromkeys(summary.secret_names, "***"))
+    return ConnectionItem(
+        id=summary.id,
+        connector=summary.connector,
+        parameter_set=summary.parameter_set,
+        parameters=parameters,
+        has_access_token=summary.has_access_token,
+        has_refresh_token=summary.has_refresh_token,
+        token_expires_at=summary.token_expires_at,
+        created_at=summary.created_at,
+        updated_at=summary.updated_at,
+    )
+
+
+@router.get("/connections", response_model=list[ConnectionItem], tags=["connections"])
+def list_connections(
+    connector: str | None = Query(None, description="Only this connector's connections."),
+    state: ServerState = Depends(_state),
+) -> list[ConnectionItem]:
+    return [connection_item(c) for c in state.environment.connections(connector)]
+
+
+def find_connection(environment: LocalEnvironment, connection_id: str) -> ConnectionSummary:
+    """The connection's summary (no secrets opened); NotFoundError when there is none."""
+    environment.store.get_connection(connection_id)  # raises NotFoundError with the store's message
+    return next(c for c in environment.connections() if c.id == connection_id)
+
+
+@router.get("/connections/{connection_id}", response_model=ConnectionItem, tags=["connections"])
+def get_connection(connection_id: str, state: ServerState = Depends(_state)) -> ConnectionItem:
+    return connection_item(find_connection(state.environment, connection_id))
+
+
+@router.delete("/connections/{connection_id}", status_code=204, response_class=Response, tags=["connections"])
+def delete_connection(connection_id: str, state: ServerState = Depends(_state)) -> Response:
+    state.environment.store.delete_connection(connection_id)
+    return Response(status_code=204)
+
+
+def redactor_for(environment: LocalEnvironment, connection_id: str) -> Redactor:
+    return Redactor(environment.store.get_connection(connection_id).secret_values())
+
+
+@router.post("/connections/{connection_id}/test", response_model=TestOutcome, tags=["connections"])
+def test_connection(connection_id: str, state: ServerState = Depends(_state)) -> TestOutcome:
+    """Call the connector's test operation (x-ms-capabilities.testConnection) with this connection."""
+    with redactor_for(state.environment, connection_id).errors():
+        status, result = state.environment.test_connection(connection_id, client=state.client)
+    return TestOutcome(id=connection_id, status=status, http_status=result.response.status if result else None)
+
+
+@router.get("/connections/{connection_id}/choices", response_model=list[ChoiceItem], tags=["connections"])
+def choices(
+    connection_id: str,
+    request: Request,
+    operation: str = Query(..., description="The operation whose parameter has dynamic values."),
+    parameter: str = Query(..., description="The parameter."),
+    state: ServerState = Depends(_state),
+) -> list[ChoiceItem]:
+    """A parameter's choices (x-ms-dynamic-values / -list); other query parameters are the values
+    of the parameters the lookup depends on."""
+    arguments = {k: v for k, v in request.query_params.items() if k not in ("operation", "parameter")}
+    with redactor_for(state.environment, connection_id).errors():
+        found = state.environment.choices(connection_id, operation, parameter, arguments, client=state.client)
+    return [ChoiceItem(value=c.value, title=c.title) for c in found]
+
+
+@router.post("/invoke", response_model=InvocationResult, tags=["calls"])
+def invoke(body: Invocation, state: ServerState = Depends(_state)) -> InvocationResult:
+    """Call an operation as the platform would; the request shown has every secret as ***."""
+    redactor = redactor_for(state.environment, body.connection)
+    with redactor.errors():
+        result = state.environment.call(
+            body.connection, body.operation, body.arguments, client=state.client, all_pages=body.all_pages
+        )
+    return present(result, redactor)
+
+
+@router.get("/history", response_model=list[HistoryItem], tags=["calls"])
+def history(
+    connection: str | None = Query(None, description="Only this connection's calls."),
+    limit: int = Query(50, ge=1, le=1000),
+    state: ServerState = Depends(_state),
+) -> list[HistoryItem]:
+    """The newest calls first; recorded already redacted."""
+    if connection is not None:
+        state.environment.store.get_connection(connection)
+    return [
+        HistoryItem(
+            id=r.id,
+            connection_id=r.connection_id,
+            operation_id=r.operation_id,
+            method=r.method,
+            url=r.url,
+            request_headers=r.request_headers,
+            request_body=r.request_body,
+            status=r.status,
+            duration_ms=r.duration_ms,
+            error=r.error,
+            created_at=r.created_at,
+        )
+        for r in state.environment.store.history(connection, limit)
+    ]
