@@ -51,6 +51,7 @@ def test_named_file_wins_and_must_exist(tmp_path: Path) -> None:
     assert _load(tmp_path, environ={"CONNECTORKIT_CONFIG": str(named)}).retries == 3
     config = _load(tmp_path, path=named)
     assert config.policies.header_append == "repeat"
+    assert config.engine_options().policies.header_append == "repeat"
     with pytest.raises(InputError, match=r"^--config .*nope.toml: file not found$"):
         _load(tmp_path, path=tmp_path / "nope.toml")
     with pytest.raises(InputError, match=r"^CONNECTORKIT_CONFIG .*nope.toml: file not found$"):

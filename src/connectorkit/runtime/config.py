@@ -81,6 +81,8 @@ class RuntimeConfig:
             backoff=self.backoff,
             max_response_bytes=self.max_response_bytes,
             max_pages=self.max_pages,
+            path_encoding=self.path_encoding,
+            policies=self.policies,
         )
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import builtins
 import copy
+import dataclasses
 import json
-import tempfile
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from connectorkit.definition.models import ConnectionParameter
 from connectorkit.definition.package import ConnectorPackage
 from connectorkit.errors import ConnectorkitError, InputError
 from connectorkit.runtime import oauth
+from connectorkit.runtime.config import RuntimeConfig
 from connectorkit.runtime.dynamic import Choice, dynamic_choices
 from connectorkit.runtime.expressions import evaluate
 from connectorkit.runtime.invoke import EngineOptions, Result, Throttle, invoke
@@ -101,6 +104,7 @@ SIGN_IN_TTL = timedelta(minutes=10)
 """How long a begun sign-in waits for its redirect."""
 
 TOKEN_SKEW = 60.0
+PACKAGE_CACHE_SIZE = 32  # loaded connector versions kept in memory, by digest
 """Seconds before expiry at which an access token is refreshed rather than used."""
 
 
@@ -224,14 +228,19 @@ class LocalEnvironment:
         throttle: Throttle | None = None,
         *,
         clock: Callable[[], datetime] = _utc_now,
-        token_skew: float = TOKEN_SKEW,
-        refresh_on_401: bool = True,
+        token_skew: float | None = None,
+        refresh_on_401: bool | None = None,
+        config: RuntimeConfig | None = None,
     ) -> None:
         self.store = store
-        self.throttle = throttle or Throttle()
+        self.config = config or RuntimeConfig()
+        self.throttle = throttle or Throttle(self.config.throttle_per_minute)
         self.clock = clock
-        self.token_skew = token_skew
-        self.refresh_on_401 = refresh_on_401
+        self.token_skew = self.config.token_refresh_skew if token_skew is None else token_skew
+        self.refresh_on_401 = self.config.refresh_on_401 if refresh_on_401 is None else refresh_on_401
+        self.engine_options = self.config.engine_options()
+        self._packages: OrderedDict[str, ConnectorPackage] = OrderedDict()
+        self._lock = threading.Lock()
 
     def deploy(self, package: ConnectorPackage, name: str | None = None) -> tuple[str, int]:
         name = name or connector_name(package)
@@ -241,15 +250,24 @@ class LocalEnvironment:
         return self.store.list_connectors()
 
     def package(self, name: str, version: int | None = None) -> ConnectorPackage:
-        stored = self.store.get_connector(name, version)
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp) / "connector"
-            folder.mkdir()
-            for file, data in stored.files.items():
-                (folder / file).write_bytes(data)
-            package = ConnectorPackage.load(folder)
-        package.path = None
-        return package
+        """Version ``version`` (the newest when None) of a deployed connector.
+
+        Loaded packages are kept by content digest, so a call reads only the version's digest from
+        the store; each caller gets its own shallow copy (replace ``api_properties`` or ``script``
+        freely, but do not edit the shared documents in place)."""
+        number, digest = self.store.connector_head(name, version)
+        with self._lock:
+            cached = self._packages.get(digest)
+            if cached is not None:
+                self._packages.move_to_end(digest)
+        if cached is None:
+            stored = self.store.get_connector(name, number)
+            cached = ConnectorPackage.from_files(stored.files, f"{name} v{number}")
+            with self._lock:
+                self._packages[digest] = cached
+                while len(self._packages) > PACKAGE_CACHE_SIZE:
+                    self._packages.popitem(last=False)
+        return dataclasses.replace(cached)
 
     def download(self, name: str, folder: Path) -> Path:
         return self.package(name).save(folder)
@@ -497,7 +515,7 @@ class LocalEnvironment:
             def attempt() -> Result:
                 return invoke(
                     signer.package, operation_id, arguments, signer.values, client=client, all_pages=all_pages,
-                    options=options,
+                    options=options or self.engine_options,
                 )  # fmt: skip
 
             result = attempt()

@@ -22,8 +22,8 @@ import httpx
 from connectorkit.definition.package import ConnectorPackage
 from connectorkit.errors import ConnectorkitError
 from connectorkit.runtime.model import Call, Headers, Request, Response
-from connectorkit.runtime.policies import apply_request_policies, apply_response_policies
-from connectorkit.runtime.request import build_request, find_operation, next_page_request
+from connectorkit.runtime.policies import PolicyOptions, apply_request_policies, apply_response_policies
+from connectorkit.runtime.request import PathEncoding, build_request, find_operation, next_page_request
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
@@ -45,6 +45,8 @@ class EngineOptions:
     backoff: float = 1.0  # seconds before the first retry; doubled each time
     max_response_bytes: int = 100 * 1024 * 1024
     max_pages: int = 50
+    path_encoding: PathEncoding = "gateway"  # see request.PathEncoding [inferred]
+    policies: PolicyOptions = field(default_factory=PolicyOptions)  # the inferred policy choices
 
 
 THROTTLE_LIMIT = 500  # requests per minute per connection (custom connectors)
@@ -92,10 +94,16 @@ class Result:
 
 
 def to_httpx(request: Request) -> httpx.Request:
-    headers = [(k, v) for k, v in request.headers]
+    # Leading and trailing blanks are not part of a header value (RFC 9110 5.5); h11 refuses them.
+    headers = [(k, v.strip()) for k, v in request.headers]
     if request.form is not None:
         files = [(k, v) for k, v in request.form if isinstance(v, bytes)]
         data = [(k, str(v)) for k, v in request.form if not isinstance(v, bytes)]
+        if not files and "multipart/form-data" in (request.headers.get("Content-Type") or "").lower():
+            # A multipart form of text fields only: httpx encodes multipart only when given files.
+            headers = [(k, v) for k, v in headers if k.lower() != "content-type"]
+            parts: list[tuple[str, tuple[None, str]]] = [(k, (None, v)) for k, v in data]
+            return httpx.Request(request.method, request.url, headers=headers, files=parts)
         if files:
             # httpx writes the multipart boundary itself.
             headers = [(k, v) for k, v in headers if k.lower() != "content-type"]
@@ -192,8 +200,12 @@ def invoke(
     options: EngineOptions | None = None,
     all_pages: bool = False,
     sleep: Callable[[float], None] = time.sleep,
+    base_url: str | None = None,
 ) -> Result:
-    """Call ``operation_id`` of ``package`` with ``arguments``, signed with ``connection``."""
+    """Call ``operation_id`` of ``package`` with ``arguments``, signed with ``connection``.
+
+    ``base_url`` replaces the definition's scheme + host + basePath (a mock or a staging host);
+    host-changing policies such as ``dynamichosturl`` still apply after it."""
     options = options or EngineOptions()
     swagger = package.swagger
     op = find_operation(swagger, operation_id)
@@ -206,7 +218,8 @@ def invoke(
         )
     request = build_request(
         swagger, op.operation_id or operation_id, arguments, connection,
-        connection_parameters=properties.connectionParameters,
+        connection_parameters=properties.connectionParameters, base_url=base_url,
+        path_encoding=options.path_encoding,
     )  # fmt: skip
     call = Call(op.operation_id or operation_id, dict(connection), request)
     sender = _Sender(client, options, sleep)
@@ -214,10 +227,10 @@ def invoke(
     path_params = {
         p.name: str(arguments[p.name]) for p in op.parameters if p.location == "path" and p.name in arguments
     }
-    before = apply_request_policies(policies, call, send=sender.once, path_params=path_params)
+    before = apply_request_policies(policies, call, send=sender.once, path_params=path_params, options=options.policies)
     response = sender.send(call.request)
     call.response = response
-    after = apply_response_policies(policies, call)
+    after = apply_response_policies(policies, call, options=options.policies)
     result = Result(
         call.request, call.response, [call.response], sender.attempts, before.notes + after.notes,
         after.connection_unauthenticated,

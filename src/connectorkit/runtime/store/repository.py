@@ -266,6 +266,26 @@ class Store:
             session.flush()
             return version.version
 
+    def connector_head(self, name: str, version: int | None = None) -> tuple[int, str]:
+        """``(version, digest)`` of version ``version`` of connector ``name`` (the newest when
+        None), without reading its files: callers that cache packages by digest ask this first."""
+        with self._transaction() as session:
+            query = (
+                select(ConnectorVersionRow.version, ConnectorVersionRow.digest)
+                .join(ConnectorRow)
+                .where(ConnectorRow.name == name)
+            )
+            if version is None:
+                query = query.order_by(ConnectorVersionRow.version.desc()).limit(1)
+            else:
+                query = query.where(ConnectorVersionRow.version == version)
+            row = session.execute(query).first()
+            if row is None:
+                if version is not None and self._connector_exists(session, name):
+                    raise NotFoundError(f"connector {name!r} has no version {version}")
+                raise NotFoundError(f"no connector named {name!r} in the store")
+            return int(row[0]), str(row[1])
+
     def get_connector(self, name: str, version: int | None = None) -> ConnectorVersion:
         """Version ``version`` of connector ``name`` (the newest when None)."""
         with self._transaction() as session:
