@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import httpx
 import pytest
+from pytest_httpserver import HTTPServer
+from typer.testing import CliRunner
 
+from connectorkit.cli.main import app
 from connectorkit.errors import InputError
 from connectorkit.runtime.config import RuntimeConfig, load_runtime_config
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "petstore" / "swagger.json"
+
+
+def run(*args: object):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(app, [str(a) for a in args])
 
 
 def _write(path: Path, text: str) -> Path:
@@ -85,3 +96,46 @@ def test_bad_settings_name_file_and_key(tmp_path: Path, text: str, message: str)
         _load(tmp_path, path=named)
     assert str(info.value).startswith(str(named))
     assert "\n" not in str(info.value)
+
+
+def test_settings_change_what_the_cli_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, httpserver: HTTPServer
+) -> None:
+    """retries and the throttle read from CONNECTORKIT_CONFIG reach `connectorkit call`."""
+    monkeypatch.setenv("CONNECTORKIT_DB", f"sqlite:///{tmp_path / 'store.db'}")
+    monkeypatch.chdir(tmp_path)
+    assert run("new", "Petstore", "--from", EXAMPLE, "-o", tmp_path).exit_code == 0
+    definition_file = tmp_path / "Petstore" / "apiDefinition.swagger.json"
+    definition = json.loads(definition_file.read_text())
+    definition.update(host=f"127.0.0.1:{httpserver.port}", schemes=["http"])
+    definition_file.write_text(json.dumps(definition))
+    assert run("deploy", tmp_path / "Petstore").exit_code == 0
+    connection = run("connection", "create", "Petstore", "--param", "api_key=k").stdout.strip()
+    call = ("call", "Petstore", "GetPet", "--connection", connection, "-p", "petId=1", "--format", "json")
+
+    httpserver.expect_ordered_request("/v1/pets/1").respond_with_data("busy", status=503)
+    httpserver.expect_ordered_request("/v1/pets/1").respond_with_json({"id": 1})
+    _write(tmp_path / "connectorkit.toml", "[runtime]\nbackoff = 0\n")
+    assert json.loads(run(*call).stdout)["status"] == 200  # the default: 503 is retried
+
+    httpserver.clear()
+    httpserver.expect_ordered_request("/v1/pets/1").respond_with_data("busy", status=503)
+    httpserver.expect_ordered_request("/v1/pets/1").respond_with_json({"id": 1})
+    settings = _write(tmp_path / "elsewhere.toml", "[runtime]\nretries = 0\nthrottle_per_minute = 1\n")
+    monkeypatch.setenv("CONNECTORKIT_CONFIG", str(settings))
+    refused = run(*call)
+    assert refused.exit_code == 1 and json.loads(refused.stdout)["status"] == 503
+    # A new process per CLI call starts a fresh throttle; in one process the second call is refused.
+    from connectorkit.runtime.config import load_runtime_config
+    from connectorkit.runtime.environment import LocalEnvironment
+    from connectorkit.runtime.store import open_store
+
+    with open_store() as store, httpx.Client() as client:
+        environment = LocalEnvironment(store, config=load_runtime_config())
+        first = environment.call(connection, "GetPet", {"petId": 1}, client=client)
+        second = environment.call(connection, "GetPet", {"petId": 1}, client=client)
+    assert first.response.status == 200 and second.response.status == 429
+
+    _write(settings, "[runtime]\nretries = many\n")
+    bad = run(*call)
+    assert bad.exit_code == 2 and str(settings) in bad.stderr and "Traceback" not in bad.stderr

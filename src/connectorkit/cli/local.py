@@ -17,6 +17,12 @@ from connectorkit.definition.models import ConnectionParameter
 from connectorkit.errors import ConnectorkitError, InputError
 
 ENV_OPTION = typer.Option("local", "--env", help="Environment: 'local' (Power Platform environments come later).")
+CONFIG_OPTION = typer.Option(
+    None,
+    "--config",
+    help="Runtime settings file ([runtime] table; default: CONNECTORKIT_CONFIG, ./connectorkit.toml, "
+    "then config.toml in the user data folder).",
+)
 DB_OPTION = typer.Option(
     None, "--db", help="Store URL (default: CONNECTORKIT_DB, else SQLite in the user data folder)."
 )
@@ -26,12 +32,14 @@ DB_OPTION = typer.Option(
 def _local(env: str, db: str | None) -> Iterator[Any]:
     if env != "local":
         raise InputError(f"--env {env}: only the local environment is available in this version")
+    from connectorkit.runtime.config import load_runtime_config
     from connectorkit.runtime.environment import LocalEnvironment
     from connectorkit.runtime.store import open_store
 
+    config = load_runtime_config()
     store = open_store(db)
     try:
-        yield LocalEnvironment(store)
+        yield LocalEnvironment(store, config=config)
     finally:
         store.close()
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from connectorkit.cli.common import err, handle_errors, out
+from connectorkit.cli.local import CONFIG_OPTION
 from connectorkit.errors import InputError
 
 DEFAULT_PORT = 8765
@@ -39,6 +40,7 @@ def register(app: typer.Typer) -> None:
         token_file: Path | None = typer.Option(
             None, "--token-file", help="API token file (default: server-token next to the store's key file)."
         ),
+        config: Path | None = CONFIG_OPTION,
     ) -> None:
         """Serve the management API (/api, token in the server-token file) and the web console."""
         import uvicorn
@@ -53,7 +55,9 @@ def register(app: typer.Typer) -> None:
                 "(over plain HTTP); use --host 127.0.0.1 unless you mean it",
                 markup=True,
             )
-        application = create_app(db, token_file=token_file)
+        from connectorkit.runtime.config import load_runtime_config
+
+        application = create_app(db, token_file=token_file, config=load_runtime_config(config))
         state = application.state.server
         code = state.gate.issue_code()
         out.print(f"connectorkit serving on http://{host}:{port} (API: /api, OpenAPI: /api/openapi.json)", markup=False)

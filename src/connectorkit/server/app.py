@@ -27,6 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from connectorkit import __version__
 from connectorkit.errors import ConnectorkitError, InputError
+from connectorkit.runtime.config import RuntimeConfig
 from connectorkit.runtime.environment import LocalEnvironment
 from connectorkit.runtime.invoke import BackendError, CustomCodeError
 from connectorkit.runtime.store import NotFoundError, Store, open_store
@@ -75,12 +76,14 @@ def create_app(
     token_file: Path | None = None,
     store: Store | None = None,
     client: httpx.Client | None = None,
+    config: RuntimeConfig | None = None,
 ) -> FastAPI:
     """The server app over the store at ``store_url`` (default: ``CONNECTORKIT_DB``, else the user
     data folder), or over ``store`` when given (the caller then closes it).
 
     The API token is ``token`` when given, else read from ``token_file`` (default: ``server-token``
-    beside the store's key file), created with mode 0600 on first start.
+    beside the store's key file), created with mode 0600 on first start. ``config`` holds the
+    runtime settings (the platform's defaults when None).
     """
     owned_store = store is None
     store = store or open_store(store_url)
@@ -117,7 +120,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.server = ServerState(
-        environment=LocalEnvironment(store),
+        environment=LocalEnvironment(store, config=config),
         client=shared,
         token=token,
         token_file=token_file,
