@@ -256,6 +256,9 @@ class LocalEnvironment:
         the store; each caller gets its own shallow copy (replace ``api_properties`` or ``script``
         freely, but do not edit the shared documents in place)."""
         number, digest = self.store.connector_head(name, version)
+        return self._package_at(name, number, digest)
+
+    def _package_at(self, name: str, number: int, digest: str) -> ConnectorPackage:
         with self._lock:
             cached = self._packages.get(digest)
             if cached is not None:
@@ -493,8 +496,8 @@ class LocalEnvironment:
     ) -> Result:
         """Call an action with the connection's credentials, refreshing its token first when it
         is about to expire (and once more after a 401, see ``refresh_on_401``)."""
-        connection = self.store.get_connection(connection_id)
-        package = self.package(connection.connector)
+        connection, (number, digest) = self.store.connection_with_connector(connection_id)
+        package = self._package_at(connection.connector, number, digest)
         _, declared = choose_parameter_set(package, connection.parameter_set)
         signer = _Signer(self, package, declared, connection, client)
         started = time.perf_counter()
