@@ -349,7 +349,9 @@ def main() -> None:
                         fresh(lambda c: server_call(c, url, token, pool)), args.clients, args.seconds
                     )
                 clients.close()
-            profile_tables = profile(setup.environment_call(client), args.profile_calls)
+            profile_tables = (
+                profile(setup.environment_call(client), args.profile_calls) if args.profile_calls > 0 else []
+            )
         setup.store.close()
 
     report(samples, rates, args, server, profile_tables)

@@ -380,6 +380,8 @@ def register(app: typer.Typer) -> None:
 
 
 def register_values(app: typer.Typer) -> None:
+    register_schema(app)
+
     @app.command("values")
     @handle_errors
     def values(
@@ -407,3 +409,46 @@ def register_values(app: typer.Typer) -> None:
             return
         for choice in data:
             typer.echo(f"{choice['value']}\t{choice['title']}")
+
+
+def register_schema(app: typer.Typer) -> None:
+    @app.command("schema")
+    @handle_errors
+    def schema(
+        connector: str = typer.Argument(..., help="Deployed connector name."),
+        operation_id: str = typer.Argument(..., help="Operation with x-ms-dynamic-schema or -properties."),
+        connection_id: str = typer.Option(..., "--connection", help="Connection id."),
+        param: list[str] | None = typer.Option(None, "-p", "--param", help="Values of parameters the lookups use."),
+        env: str = ENV_OPTION,
+        db: str | None = DB_OPTION,
+        output_format: OutputFormat = FORMAT_OPTION,
+    ) -> None:
+        """Fetch an operation's dynamic schemas (x-ms-dynamic-schema / -properties) as the designer does.
+
+        Exit 1 when a lookup fails (each failure is reported with its location)."""
+        import httpx
+
+        with _local(env, db) as environment:
+            stored = environment.store.get_connection(connection_id)
+            if stored.connector != connector:
+                raise InputError(f"--connection {connection_id}: belongs to {stored.connector}, not {connector}")
+            with httpx.Client() as client:
+                found = environment.schemas(connection_id, operation_id, _pairs(param, "-p"), client=client)
+        data = [
+            {"location": s.location, "operationId": s.operation_id, "properties": s.properties,
+             "schema": s.schema, "error": s.error}
+            for s in found
+        ]  # fmt: skip
+        if output_format is OutputFormat.json:
+            print_json(data)
+        elif not data:
+            typer.echo(f"{operation_id} has no x-ms-dynamic-schema or x-ms-dynamic-properties")
+        for item in data if output_format is not OutputFormat.json else []:
+            if item["error"]:
+                typer.echo(f"{item['location']}: {item['operationId'] or '?'} failed: {item['error']}")
+            else:
+                typer.echo(
+                    f"{item['location']}: from {item['operationId']}: {', '.join(item['properties']) or '(no properties)'}"
+                )
+        if any(item["error"] for item in data):
+            raise typer.Exit(1)

@@ -26,7 +26,7 @@ from connectorkit.definition.package import ConnectorPackage
 from connectorkit.errors import ConnectorkitError, InputError
 from connectorkit.runtime import oauth
 from connectorkit.runtime.config import RuntimeConfig
-from connectorkit.runtime.dynamic import Choice, dynamic_choices
+from connectorkit.runtime.dynamic import Choice, DynamicSchema, dynamic_choices, dynamic_schemas
 from connectorkit.runtime.expressions import evaluate
 from connectorkit.runtime.invoke import EngineOptions, Result, Throttle, invoke
 from connectorkit.runtime.model import Call, Headers, Request, Response
@@ -472,14 +472,32 @@ class LocalEnvironment:
         """Resolve a parameter's dynamic values by calling the operation it names."""
         connection = self.store.get_connection(connection_id)
         package = self.package(connection.connector)
+        return dynamic_choices(package, operation_id, parameter, arguments, self._lookup(connection_id, client))
+
+    def schemas(
+        self,
+        connection_id: str,
+        operation_id: str,
+        arguments: Mapping[str, Any],
+        *,
+        client: httpx.Client,
+    ) -> builtins.list[DynamicSchema]:
+        """Fetch the operation's dynamic schemas (``x-ms-dynamic-schema`` / ``-properties``) by
+        calling the operations they name; a failed lookup is reported in its entry."""
+        connection = self.store.get_connection(connection_id)
+        package = self.package(connection.connector)
+        return dynamic_schemas(package, operation_id, arguments, self._lookup(connection_id, client))
+
+    def _lookup(self, connection_id: str, client: httpx.Client) -> Callable[[str, dict[str, Any]], Any]:
+        """A design-time lookup: the named operation called through this connection, its JSON."""
 
         def call(operation: str, args: dict[str, Any]) -> Any:
             result = self.call(connection_id, operation, args, client=client)
             if result.response.status >= 400:
-                raise InputError(f"{operation} answered HTTP {result.response.status} while listing choices")
+                raise InputError(f"{operation} answered HTTP {result.response.status} to the lookup")
             return result.response.json
 
-        return dynamic_choices(package, operation_id, parameter, arguments, call)
+        return call
 
     def connections(self, connector: str | None = None) -> builtins.list[ConnectionSummary]:
         return self.store.list_connections(connector)

@@ -34,6 +34,7 @@ from connectorkit.server.schemas import (
     ConnectorItem,
     Created,
     Deployed,
+    DynamicSchemaItem,
     Health,
     HistoryItem,
     Invocation,
@@ -298,6 +299,26 @@ def choices(
     with redactor_for(state.environment, connection_id).errors():
         found = state.environment.choices(connection_id, operation, parameter, arguments, client=state.client)
     return [ChoiceItem(value=c.value, title=c.title) for c in found]
+
+
+@router.get("/connections/{connection_id}/schemas", response_model=list[DynamicSchemaItem], tags=["connections"])
+def schemas(
+    connection_id: str,
+    request: Request,
+    operation: str = Query(..., description="The operation whose dynamic schemas to fetch."),
+    state: ServerState = Depends(_state),
+) -> list[DynamicSchemaItem]:
+    """The operation's x-ms-dynamic-schema / -properties, fetched through the connection; other
+    query parameters are the values of the parameters the lookups depend on."""
+    arguments = {k: v for k, v in request.query_params.items() if k != "operation"}
+    with redactor_for(state.environment, connection_id).errors():
+        found = state.environment.schemas(connection_id, operation, arguments, client=state.client)
+    return [
+        DynamicSchemaItem(
+            location=s.location, operation_id=s.operation_id, properties=s.properties, schema=s.schema, error=s.error
+        )
+        for s in found
+    ]
 
 
 @router.post("/invoke", response_model=InvocationResult, tags=["calls"])

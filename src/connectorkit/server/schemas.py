@@ -199,6 +199,14 @@ class ChoiceItem(ApiModel):
     title: str
 
 
+class DynamicSchemaItem(ApiModel):
+    location: str = Field(description="Where it is declared: 'parameter body/row', 'response 200'.")
+    operation_id: str = Field(description="The lookup operation called.")
+    properties: list[str] = Field(description="Names of the properties the fetched schema declares.")
+    schema_: Any = Field(alias="schema", description="The fetched schema; null when the lookup failed.")
+    error: str | None = None
+
+
 class HistoryItem(ApiModel):
     id: int
     connection_id: str | None
