@@ -426,6 +426,25 @@ def test_history_order_limit_and_filters(store: Store) -> None:
     assert len(store.history()) == 3
 
 
+def test_queued_history_is_written_in_order_and_survives_a_deleted_connection(db_path: Path) -> None:
+    store = Store(url_for(db_path), environ={})
+    kept = make_connection(store)
+    doomed = store.create_connection("weather", {}, set())
+    for n in range(300):
+        assert store.record_call(kept if n % 3 else doomed, f"Op{n}", None, 200, float(n), wait=False) is None
+    store.delete_connection(doomed)  # writes the queue first, then deletes with its history
+    for n in range(300, 310):
+        store.record_call(doomed, f"Late{n}", None, 200, 1.0, wait=False)  # its connection is gone: dropped
+        store.record_call(kept, f"Op{n}", None, 200, 1.0, wait=False)
+    history = store.history(kept, limit=1000)  # flushes
+    assert [r.operation_id for r in history][:2] == ["Op309", "Op308"]
+    assert len(history) == 200 + 10 and not any(r.operation_id.startswith("Late") for r in history)
+    store.record_call(kept, "AtClose", None, 200, 1.0, wait=False)
+    store.close()  # writes what is still queued
+    with Store(url_for(db_path), environ={}) as reopened:
+        assert reopened.history(kept, limit=1)[0].operation_id == "AtClose"
+
+
 # concurrency
 
 

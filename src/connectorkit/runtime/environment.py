@@ -525,7 +525,7 @@ class LocalEnvironment:
         if refused is not None:
             request = Request("GET", "", "")
             result = Result(request, refused, [refused], 0, ["throttled: 500 calls per minute per connection"])
-            self.store.record_call(connection.id, operation_id, None, 429, 0.0, "throttled")
+            self.store.record_call(connection.id, operation_id, None, 429, 0.0, "throttled", wait=False)
             return result
         try:
             result = signer.refusal()
@@ -551,6 +551,8 @@ class LocalEnvironment:
             error = str(exc)
             raise
         finally:
+            if result is not None:
+                result.secrets = signer.secrets()
             self.store.record_call(
                 connection.id,
                 operation_id,
@@ -559,6 +561,7 @@ class LocalEnvironment:
                 (time.perf_counter() - started) * 1000,
                 error,
                 secrets=signer.secrets(),
+                wait=False,
             )
 
     def _client_credentials_token(self, package: ConnectorPackage, connection: Connection, client: httpx.Client) -> str:

@@ -11,7 +11,9 @@ request, up to a page cap.
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -65,22 +67,24 @@ class Throttle:
         self.limit = limit
         self.window = window
         self.clock = clock
-        self._calls: dict[str, list[float]] = {}
+        self._calls: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
 
     def admit(self, connection_id: str) -> Response | None:
         """None when the call may go ahead, else the 429 response the runtime gives instead."""
         now = self.clock()
-        recent = [t for t in self._calls.get(connection_id, []) if now - t < self.window]
-        if len(recent) >= self.limit:
-            self._calls[connection_id] = recent
+        with self._lock:
+            recent = self._calls.setdefault(connection_id, deque())
+            while recent and now - recent[0] >= self.window:
+                recent.popleft()
+            if len(recent) < self.limit:
+                recent.append(now)
+                return None
             wait = max(1, int(self.window - (now - recent[0]) + 0.999))
-            body = dict(THROTTLE_BODY, message=str(THROTTLE_BODY["message"]).format(seconds=wait))
-            content = json.dumps(body).encode()
-            headers = Headers([("Content-Type", "application/json"), ("Retry-After", str(wait))])
-            return Response(429, headers, json=body, has_json=True, content=content)
-        recent.append(now)
-        self._calls[connection_id] = recent
-        return None
+        body = dict(THROTTLE_BODY, message=str(THROTTLE_BODY["message"]).format(seconds=wait))
+        content = json.dumps(body).encode()
+        headers = Headers([("Content-Type", "application/json"), ("Retry-After", str(wait))])
+        return Response(429, headers, json=body, has_json=True, content=content)
 
 
 @dataclass
@@ -91,6 +95,9 @@ class Result:
     attempts: int = 1
     notes: list[str] = field(default_factory=list)
     connection_unauthenticated: bool = False
+    secrets: list[str] = field(default_factory=list, repr=False)
+    """The connection's secrets as they were at the end of the call (tokens renewed during it
+    included), for whoever shows the result to cut them out; set by the local environment."""
 
 
 def to_httpx(request: Request) -> httpx.Request:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import binascii
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -20,7 +22,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from connectorkit import __version__
 from connectorkit.definition.package import ConnectorPackage
-from connectorkit.errors import InputError
+from connectorkit.errors import ConnectorkitError, InputError
 from connectorkit.runtime.environment import LocalEnvironment
 from connectorkit.runtime.store.repository import ConnectionSummary
 from connectorkit.server import describe
@@ -273,14 +275,25 @@ def delete_connection(connection_id: str, state: ServerState = Depends(_state)) 
     return Response(status_code=204)
 
 
-def redactor_for(environment: LocalEnvironment, connection_id: str) -> Redactor:
-    return Redactor(environment.store.get_connection(connection_id).secret_values())
+@contextmanager
+def redacted_errors(environment: LocalEnvironment, connection_id: str) -> Iterator[None]:
+    """Re-raise a connectorkit error with the connection's secrets cut out of its message. The
+    secrets are read only when there is an error, so a successful call costs no extra lookup."""
+    try:
+        yield
+    except ConnectorkitError as exc:
+        try:
+            secrets = environment.store.get_connection(connection_id).secret_values()
+        except ConnectorkitError:
+            raise exc from None  # no such connection: its message holds no secret
+        with Redactor(secrets).errors():
+            raise
 
 
 @router.post("/connections/{connection_id}/test", response_model=TestOutcome, tags=["connections"])
 def test_connection(connection_id: str, state: ServerState = Depends(_state)) -> TestOutcome:
     """Call the connector's test operation (x-ms-capabilities.testConnection) with this connection."""
-    with redactor_for(state.environment, connection_id).errors():
+    with redacted_errors(state.environment, connection_id):
         status, result = state.environment.test_connection(connection_id, client=state.client)
     return TestOutcome(id=connection_id, status=status, http_status=result.response.status if result else None)
 
@@ -296,7 +309,7 @@ def choices(
     """A parameter's choices (x-ms-dynamic-values / -list); other query parameters are the values
     of the parameters the lookup depends on."""
     arguments = {k: v for k, v in request.query_params.items() if k not in ("operation", "parameter")}
-    with redactor_for(state.environment, connection_id).errors():
+    with redacted_errors(state.environment, connection_id):
         found = state.environment.choices(connection_id, operation, parameter, arguments, client=state.client)
     return [ChoiceItem(value=c.value, title=c.title) for c in found]
 
@@ -311,7 +324,7 @@ def schemas(
     """The operation's x-ms-dynamic-schema / -properties, fetched through the connection; other
     query parameters are the values of the parameters the lookups depend on."""
     arguments = {k: v for k, v in request.query_params.items() if k != "operation"}
-    with redactor_for(state.environment, connection_id).errors():
+    with redacted_errors(state.environment, connection_id):
         found = state.environment.schemas(connection_id, operation, arguments, client=state.client)
     return [
         DynamicSchemaItem(
@@ -322,14 +335,15 @@ def schemas(
 
 
 @router.post("/invoke", response_model=InvocationResult, tags=["calls"])
-def invoke(body: Invocation, state: ServerState = Depends(_state)) -> InvocationResult:
+def invoke(body: Invocation, state: ServerState = Depends(_state)) -> Response:
     """Call an operation as the platform would; the request shown has every secret as ***."""
-    redactor = redactor_for(state.environment, body.connection)
-    with redactor.errors():
+    with redacted_errors(state.environment, body.connection):
         result = state.environment.call(
             body.connection, body.operation, body.arguments, client=state.client, all_pages=body.all_pages
         )
-    return present(result, redactor)
+    shown = present(result, Redactor(result.secrets))
+    # Built and checked by present(); serialised once here instead of validated again by FastAPI.
+    return Response(shown.model_dump_json(by_alias=True), media_type="application/json")
 
 
 @router.get("/history", response_model=list[HistoryItem], tags=["calls"])

@@ -23,9 +23,9 @@ from connectorkit.errors import ConnectorkitError, InputError
 from connectorkit.runtime.environment import LocalEnvironment
 from connectorkit.runtime.oauth import oauth_parameter, sub_parameter_names
 from connectorkit.server import describe
-from connectorkit.server.api import connector_detail, needs_sign_in, redactor_for, redirect_uri
+from connectorkit.server.api import connector_detail, needs_sign_in, redacted_errors, redirect_uri
 from connectorkit.server.app import Forbidden, Unauthorized, state_of, status_for
-from connectorkit.server.present import present
+from connectorkit.server.present import Redactor, present
 from connectorkit.server.schemas import ConnectionField, OperationDetail, ParameterItem
 from connectorkit.server.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Session, same
 
@@ -266,7 +266,7 @@ async def test_connection(request: Request, connection_id: str) -> Response:
     state = state_of(request)
 
     def run() -> str:
-        with redactor_for(state.environment, connection_id).errors():
+        with redacted_errors(state.environment, connection_id):
             status, result = state.environment.test_connection(connection_id, client=state.client)
         shown = f" (HTTP {result.response.status})" if result else " (the connector has no test operation)"
         return f"Connection {connection_id}: {status}{shown}"
@@ -439,11 +439,10 @@ async def run_operation(request: Request, name: str, operation: str) -> Response
         return render(request, "operation.html", 400, error="Choose a connection of this connector first.", **context)
 
     def run() -> Any:
-        redactor = redactor_for(state.environment, chosen)
-        with redactor.errors():
+        with redacted_errors(state.environment, chosen):
             arguments = arguments_from(fields, posted)
             result = state.environment.call(chosen, operation, arguments, client=state.client, all_pages=all_pages)
-        return present(result, redactor)
+        return present(result, Redactor(result.secrets))
 
     try:
         context["result"] = await _blocking(run)

@@ -7,8 +7,12 @@ everything else returns views without secret values, and every repr shows them a
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
+import logging
+import queue
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -49,6 +53,8 @@ from connectorkit.runtime.store.secrets import (
     resolve_key,
     secret_strings,
 )
+
+log = logging.getLogger(__name__)
 
 SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 """Headers whose values history always masks, whatever secrets the caller names."""
@@ -213,6 +219,8 @@ class Store:
         self.engine: Engine = create_store_engine(self.url)
         migrate(self.engine, self.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._writer: _HistoryWriter | None = None
+        self._writer_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"Store({display_url(self.url)!r})"
@@ -224,7 +232,16 @@ class Store:
         return (path.parent if path is not None else data_dir()) / KEY_FILE_NAME
 
     def close(self) -> None:
+        """Write the history still queued, then release the database."""
+        if self._writer is not None:
+            self._writer.stop()
+            self._writer = None
         self.engine.dispose()
+
+    def flush(self) -> None:
+        """Wait until every call recorded with ``wait=False`` is written."""
+        if self._writer is not None:
+            self._writer.flush()
 
     def __enter__(self) -> Store:
         return self
@@ -236,6 +253,12 @@ class Store:
     def _transaction(self) -> Iterator[Session]:
         with self._sessions.begin() as session:
             yield session
+
+    def _history_writer(self) -> _HistoryWriter:
+        with self._writer_lock:
+            if self._writer is None:
+                self._writer = _HistoryWriter(self.engine)
+            return self._writer
 
     def _secret_box(self) -> SecretBox:
         if self._box is None:
@@ -469,6 +492,7 @@ class Store:
 
     def delete_connection(self, connection_id: str) -> None:
         """Delete the connection and its call history."""
+        self.flush()
         with self._transaction() as session:
             row = self._connection_row(session, connection_id)
             session.execute(delete(CallRow).where(CallRow.connection_id == row.id))
@@ -587,11 +611,18 @@ class Store:
         error: str | None = None,
         *,
         secrets: Iterable[Any] = (),
-    ) -> int:
+        wait: bool = True,
+    ) -> int | None:
         """Append a call to history and return its id. Every occurrence of each of ``secrets``
         (and of its URL-encoded and JSON-escaped forms) in the URL, header values, body and error
         is replaced by ``***`` before anything is written; values of Authorization, Cookie and
-        similar headers are always masked."""
+        similar headers are always masked.
+
+        With ``wait=False`` the redacted entry is queued and written by a background thread in
+        batches (None is returned): a call does not wait for the database. :meth:`history`,
+        :meth:`flush` and :meth:`close` write the queue first; an entry whose connection was
+        deleted meanwhile is dropped. A process killed before the queue is written loses those
+        entries, never anything else."""
         forms = secret_strings(secrets)
         method = url = body = None
         headers: list[list[str]] = []
@@ -616,6 +647,9 @@ class Store:
             "error": redact(error, forms) if error is not None else None,
             "created_at": self._clock(),
         }
+        if not wait:
+            self._history_writer().put(values)
+            return None
         # Core insert in one short transaction (every call writes one); the foreign key refuses
         # a connection that does not exist, or was deleted meanwhile.
         try:
@@ -631,6 +665,7 @@ class Store:
         """The newest ``limit`` calls (of ``connection_id`` when given), newest first."""
         if limit < 1:
             raise InputError(f"history limit must be at least 1, got {limit}")
+        self.flush()
         with self._transaction() as session:
             query = select(CallRow).order_by(CallRow.created_at.desc(), CallRow.id.desc()).limit(limit)
             if connection_id is not None:
@@ -652,6 +687,68 @@ class Store:
             )
             for row in rows
         ]
+
+
+class _HistoryWriter:
+    """Writes queued history entries in batches on its own thread."""
+
+    BATCH = 500
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self.thread = threading.Thread(target=self._run, name="connectorkit-history", daemon=True)
+        self.thread.start()
+        atexit.register(self.stop)
+
+    def put(self, values: dict[str, Any]) -> None:
+        self.queue.put(values)
+
+    def flush(self) -> None:
+        self.queue.join()
+
+    def stop(self) -> None:
+        if self.thread.is_alive():
+            self.queue.put(None)
+            self.thread.join()
+        atexit.unregister(self.stop)
+
+    def _run(self) -> None:
+        while True:
+            first = self.queue.get()
+            batch = [first]
+            while first is not None and len(batch) < self.BATCH:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+                if batch[-1] is None:
+                    break
+            rows = [row for row in batch if row is not None]
+            try:
+                self._write(rows)
+            finally:
+                for _ in batch:
+                    self.queue.task_done()
+            if batch[-1] is None:
+                return
+
+    def _write(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(_INSERT_CALL, rows)
+        except IntegrityError:
+            # A connection was deleted meanwhile: keep every entry that still has one.
+            for row in rows:
+                try:
+                    with self.engine.begin() as connection:
+                        connection.execute(_INSERT_CALL, row)
+                except IntegrityError:
+                    log.debug("history entry dropped: its connection was deleted")
+        except Exception:  # the thread must go on; the calls themselves succeeded
+            log.warning("could not write %d history entries", len(rows), exc_info=True)
 
 
 def open_store(url: str | None = None, *, environ: Mapping[str, str] | None = None) -> Store:
