@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -96,16 +97,7 @@ def health() -> Health:
 
 @router.get("/connectors", response_model=list[ConnectorItem], tags=["connectors"])
 def list_connectors(state: ServerState = Depends(_state)) -> list[ConnectorItem]:
-    return [
-        ConnectorItem(
-            name=c.name,
-            latest_version=c.latest_version,
-            versions=c.versions,
-            created_at=c.created_at,
-            updated_at=c.updated_at,
-        )
-        for c in state.environment.list()
-    ]
+    return [ConnectorItem(**dataclasses.asdict(c)) for c in state.environment.list()]
 
 
 @router.post("/connectors", response_model=Deployed, status_code=201, tags=["connectors"])
@@ -355,19 +347,4 @@ def history(
     """The newest calls first; recorded already redacted."""
     if connection is not None:
         state.environment.store.get_connection(connection)
-    return [
-        HistoryItem(
-            id=r.id,
-            connection_id=r.connection_id,
-            operation_id=r.operation_id,
-            method=r.method,
-            url=r.url,
-            request_headers=r.request_headers,
-            request_body=r.request_body,
-            status=r.status,
-            duration_ms=r.duration_ms,
-            error=r.error,
-            created_at=r.created_at,
-        )
-        for r in state.environment.store.history(connection, limit)
-    ]
+    return [HistoryItem(**dataclasses.asdict(r)) for r in state.environment.store.history(connection, limit)]
