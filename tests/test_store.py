@@ -492,3 +492,26 @@ def test_postgresql_round_trip() -> None:
         assert store.get_connection(connection_id).parameters["api_key"] == API_KEY
         store.delete_connection(connection_id)
         store.delete_connector(name)
+
+
+def test_recent_connection_answers_are_reused_only_while_fresh_and_unchanged(db_path: Path) -> None:
+    with Store(url_for(db_path), environ={}) as store, Store(url_for(db_path), environ={}) as other:
+        store.save_connector("petstore", {"apiDefinition.swagger.json": b"{}"})
+        connection_id = make_connection(store)
+        first, head = store.connection_with_connector(connection_id, max_age=60)
+        assert head[0] == 1
+        other.update_tokens(connection_id, "from-another-process", None, None)
+        cached, _ = store.connection_with_connector(connection_id, max_age=60)
+        assert cached is first  # another process's change: seen once the answer is old enough
+        assert store.connection_with_connector(connection_id)[0].access_token == "from-another-process"
+        assert store.connection_with_connector(connection_id, max_age=1e-9)[0].access_token == "from-another-process"
+
+        again, _ = store.connection_with_connector(connection_id, max_age=60)
+        store.update_tokens(connection_id, "from-this-store", None, None)  # our own write: seen at once
+        assert store.connection_with_connector(connection_id, max_age=60)[0].access_token == "from-this-store"
+        store.save_connector("petstore", {"apiDefinition.swagger.json": b'{"v": 2}'})
+        assert store.connection_with_connector(connection_id, max_age=60)[1][0] == 2
+        store.delete_connection(connection_id)
+        with pytest.raises(NotFoundError):
+            store.connection_with_connector(connection_id, max_age=60)
+        assert again is not None

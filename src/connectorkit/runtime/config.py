@@ -24,6 +24,7 @@ given explicitly)::
     path_encoding = "gateway"  # or "client"                       [inferred]
     refresh_on_401 = true      # refresh an OAuth token once when the backend answers 401
     token_refresh_skew = 60    # seconds before expiry a token is refreshed
+    connection_cache_seconds = 1.0  # reuse a connection read this recently (0: read every call)
 
     [runtime.policies]          # every choice here is [inferred]; see PolicyOptions
     header_append = "join"      # or "repeat"
@@ -71,6 +72,7 @@ class RuntimeConfig:
     path_encoding: PathEncoding = "gateway"
     refresh_on_401: bool = True
     token_refresh_skew: float = 60.0
+    connection_cache_seconds: float = 1.0
     policies: PolicyOptions = field(default_factory=PolicyOptions)
     source: str | None = None  # the file it was read from, for messages
 

@@ -514,7 +514,9 @@ class LocalEnvironment:
     ) -> Result:
         """Call an action with the connection's credentials, refreshing its token first when it
         is about to expire (and once more after a 401, see ``refresh_on_401``)."""
-        connection, (number, digest) = self.store.connection_with_connector(connection_id)
+        connection, (number, digest) = self.store.connection_with_connector(
+            connection_id, max_age=self.config.connection_cache_seconds
+        )
         package = self._package_at(connection.connector, number, digest)
         _, declared = choose_parameter_set(package, connection.parameter_set)
         signer = _Signer(self, package, declared, connection, client)

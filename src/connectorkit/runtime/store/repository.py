@@ -8,18 +8,20 @@ everything else returns views without secret values, and every repr shows them a
 from __future__ import annotations
 
 import atexit
+import functools
 import hashlib
 import json
 import logging
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection as SAConnection
 from sqlalchemy import Engine, bindparam, delete, func, insert, select
@@ -60,6 +62,7 @@ SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie",
 """Headers whose values history always masks, whatever secrets the caller names."""
 
 MAX_BODY_CHARS = 64 * 1024
+RECENT_CONNECTIONS = 1024  # answers connection_with_connector keeps at most
 
 
 # Statements every call runs, built once: building a statement costs more than running it.
@@ -76,6 +79,23 @@ _INSERT_CALL = insert(CallRow)
 
 class NotFoundError(InputError):
     """A connector, version or connection the user named is not in the store."""
+
+
+W = TypeVar("W", bound=Callable[..., Any])
+
+
+def _writes(method: W) -> W:
+    """Marks a method that changes connectors or connections: once it is done (committed or not),
+    answers cached by :meth:`Store.connection_with_connector` are no longer reused."""
+
+    @functools.wraps(method)
+    def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self._changed()
+
+    return cast(W, wrapper)
 
 
 def _now() -> datetime:
@@ -221,6 +241,8 @@ class Store:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._writer: _HistoryWriter | None = None
         self._writer_lock = threading.Lock()
+        self._generation = 0
+        self._recent: dict[str, tuple[Connection, tuple[int, str], int, float]] = {}
 
     def __repr__(self) -> str:
         return f"Store({display_url(self.url)!r})"
@@ -267,6 +289,7 @@ class Store:
 
     # connectors
 
+    @_writes
     def save_connector(self, name: str, files: Mapping[str, bytes]) -> int:
         """Store ``files`` as the newest version of connector ``name`` and return its version
         number; when they equal the newest version already stored, nothing is written and that
@@ -380,6 +403,7 @@ class Store:
             for name, created, latest, count, updated in rows
         ]
 
+    @_writes
     def delete_connector(self, name: str) -> None:
         """Delete connector ``name`` and all its versions. Connections made for it stay (they
         name the connector, which may also live in a folder on disk)."""
@@ -431,12 +455,32 @@ class Store:
         with self.engine.connect() as connection:
             return self._open_connection(connection, connection_id)
 
-    def connection_with_connector(self, connection_id: str) -> tuple[Connection, tuple[int, str]]:
+    def connection_with_connector(
+        self, connection_id: str, *, max_age: float = 0.0
+    ) -> tuple[Connection, tuple[int, str]]:
         """The connection (as :meth:`get_connection`) and ``(version, digest)`` of the newest
-        version of its connector, read together: what every call needs first."""
+        version of its connector, read together: what every call needs first.
+
+        With ``max_age`` > 0 an answer read at most that many seconds ago is reused, unless this
+        store has written a connector or connection since; changes made by another process are
+        seen once the answer is that old."""
+        if max_age > 0:
+            hit = self._recent.get(connection_id)
+            if hit is not None and hit[2] == self._generation and time.monotonic() - hit[3] < max_age:
+                return hit[0], hit[1]
+        generation = self._generation
         with self.engine.connect() as connection:
             opened = self._open_connection(connection, connection_id)
-            return opened, self._head(connection, opened.connector, None)
+            head = self._head(connection, opened.connector, None)
+        if max_age > 0:
+            if len(self._recent) >= RECENT_CONNECTIONS:
+                self._recent.clear()
+            self._recent[connection_id] = (opened, head, generation, time.monotonic())
+        return opened, head
+
+    def _changed(self) -> None:
+        """A connector or connection was written: answers kept by :meth:`connection_with_connector` are stale."""
+        self._generation += 1
 
     def _open_connection(self, connection: SAConnection, connection_id: str) -> Connection:
         # Core, not the ORM: this runs on every call, and a plain select costs a third as much.
@@ -469,6 +513,7 @@ class Store:
             rows = list(session.scalars(query))
         return [_summary(row) for row in rows]
 
+    @_writes
     def update_tokens(
         self,
         connection_id: str,
@@ -490,6 +535,7 @@ class Store:
             row.token_expires_at = expires_at
             row.updated_at = self._clock()
 
+    @_writes
     def delete_connection(self, connection_id: str) -> None:
         """Delete the connection and its call history."""
         self.flush()
@@ -498,6 +544,7 @@ class Store:
             session.execute(delete(CallRow).where(CallRow.connection_id == row.id))
             session.delete(row)
 
+    @_writes
     def update_connection(
         self,
         connection_id: str,
