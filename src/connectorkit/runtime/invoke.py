@@ -124,10 +124,10 @@ def to_httpx(request: Request) -> httpx.Request:
     return httpx.Request(request.method, request.url, headers=headers, content=request.content)
 
 
-def from_httpx(response: httpx.Response) -> Response:
-    content = response.content
-    out = Response(response.status_code, Headers(list(response.headers.items())), content=content)
-    media = response.headers.get("content-type", "").split(";")[0].strip().lower()
+def received(status: int, headers: httpx.Headers, content: bytes) -> Response:
+    """A response as the runtime keeps it; a JSON media type gets its body parsed."""
+    out = Response(status, Headers(list(headers.items())), content=content)
+    media = headers.get("content-type", "").split(";")[0].strip().lower()
     if content and (media.endswith("json") or media.endswith("+json")):
         try:
             out.json = json.loads(content)
@@ -182,8 +182,7 @@ class _Sender:
             ) from None
         except httpx.HTTPError as exc:
             raise BackendError(f"{request.method} {request.base_url}: cannot reach the backend ({exc})") from None
-        received = httpx.Response(streamed.status_code, headers=streamed.headers, content=b"".join(chunks))
-        return from_httpx(received)
+        return received(streamed.status_code, streamed.headers, b"".join(chunks))
 
     def send(self, request: Request) -> Response:
         delay = self.options.backoff

@@ -56,7 +56,7 @@ MAX_UPLOAD_FILES = 20
 _bearer = HTTPBearer(scheme_name="bearerAuth", auto_error=False, description="The token in the server-token file.")
 
 
-def authorized(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> None:
+async def authorized(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> None:
     """Let the request through with the API token, or with a console session plus its CSRF token."""
     state = state_of(request)
     if credentials is not None:
@@ -82,7 +82,8 @@ public = APIRouter(prefix="/api", tags=["server"])
 router = APIRouter(prefix="/api", dependencies=[Depends(authorized)], responses=_ERRORS)
 
 
-def _state(request: Request) -> ServerState:
+async def _state(request: Request) -> ServerState:
+    # async: FastAPI runs a plain def dependency on a worker thread, a hop per request for nothing.
     return state_of(request)
 
 
