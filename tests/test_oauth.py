@@ -167,12 +167,12 @@ def deploy(environment: LocalEnvironment, folder: Path) -> str:
     return environment.deploy(ConnectorPackage.load(folder))[0]
 
 
-def follow_authorize(url: str, client: httpx.Client) -> dict[str, str]:
+def follow_authorize(url: str, client: httpx.Client, redirect: str = REDIRECT) -> dict[str, str]:
     """What the browser does: open the sign-in URL; the server redirects back at once."""
     answer = client.get(url, follow_redirects=False)
     assert answer.status_code in (302, 303), answer.text
     location = answer.headers["location"]
-    assert location.startswith(REDIRECT)
+    assert location.startswith(redirect)
     return dict(parse_qsl(urlsplit(location).query))
 
 
@@ -356,6 +356,7 @@ def test_a_token_about_to_expire_is_refreshed_before_the_call(
     refreshed = mock_oauth.tokens("refresh_token")
     assert len(refreshed) == 1 and refreshed[0]["request"]["refresh_token"] == first.refresh_token
     assert refreshed[0]["request"]["client_secret"] == SECRET
+    assert first.redirect_uri == REDIRECT and "redirect_uri" not in refreshed[0]["request"]  # RFC 6749 section 6
     now = store.get_connection(connection_id)
     assert seen == [refreshed[0]["access_token"]] and now.access_token == refreshed[0]["access_token"]
     assert now.refresh_token == refreshed[0]["refresh_token"] != first.refresh_token  # rotation kept
@@ -468,6 +469,55 @@ def test_oauth2generic_fills_the_templates(
     refresh = mock_oauth.tokens("refresh_token")[-1]["request"]
     assert refresh["client_id"] == "generic-app" and refresh["client_secret"] == SECRET
     assert store.get_connection(connection_id).access_token == mock_oauth.tokens("refresh_token")[-1]["access_token"]
+
+
+def test_oauth2generic_refresh_sends_the_redirect_uri_of_the_last_sign_in(
+    environment: LocalEnvironment,
+    mock_oauth: MockOAuth,
+    httpserver: HTTPServer,
+    tmp_path: Path,
+    store: Store,
+    clock: Clock,
+) -> None:
+    """A refreshBodyTemplate with ``{RedirectUrl}`` gets the URI the connection signed in with,
+    and the one of a "Fix connection" sign-in after that."""
+    generic = {
+        "type": "oauthSetting",
+        "oAuthSettings": {
+            "identityProvider": "oauth2generic",
+            "clientId": "generic-app",
+            "scopes": ["read"],
+            "customParameters": {
+                "authorizationUrlTemplate": {"value": f"{mock_oauth.url}/authorize"},
+                "tokenUrlTemplate": {"value": f"{mock_oauth.url}/token"},
+                "refreshUrlTemplate": {"value": f"{mock_oauth.url}/token"},
+                "refreshBodyTemplate": {
+                    "value": "client_id={ClientId}&refresh_token={RefreshToken}&redirect_uri={RedirectUrl}"
+                    "&grant_type=refresh_token&client_secret={ClientSecret}"
+                },
+            },
+        },
+    }
+    name = deploy(environment, write_connector(tmp_path / "generic", httpserver, generic))
+    moved = "http://127.0.0.1:8799/other/redirect?from=fix"
+    httpserver.expect_request("/me").respond_with_json({})
+    with httpx.Client() as client:
+        connection_id = sign_in(environment, name, client)
+        assert store.get_connection(connection_id).redirect_uri == REDIRECT
+        clock.now += timedelta(hours=2)
+        assert environment.call(connection_id, "GetMe", {}, client=client).response.status == 200
+        first = mock_oauth.tokens("refresh_token")[-1]
+        assert first["status"] == 200 and first["request"]["redirect_uri"] == REDIRECT
+
+        again = environment.begin_sign_in(name, {}, redirect_uri=moved, connection_id=connection_id)
+        query = follow_authorize(again.url, client, redirect=moved.split("?")[0])
+        assert environment.complete_sign_in(again.state, code=query["code"], client=client) == connection_id
+        assert store.get_connection(connection_id).redirect_uri == moved
+        clock.now += timedelta(hours=2)
+        assert environment.call(connection_id, "GetMe", {}, client=client).response.status == 200
+    second = mock_oauth.tokens("refresh_token")[-1]
+    assert len(mock_oauth.tokens("refresh_token")) == 2 and second["request"]["redirect_uri"] == moved
+    assert second["request"]["refresh_token"] == mock_oauth.tokens("authorization_code")[-1]["refresh_token"]
 
 
 def test_template_placeholders_match_any_case_and_are_encoded() -> None:

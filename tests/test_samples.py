@@ -29,7 +29,7 @@ from connectorkit.errors import ConnectorkitError
 from connectorkit.runtime.invoke import EngineOptions, invoke, to_httpx
 from connectorkit.runtime.model import Headers, Request
 from connectorkit.runtime.request import build_request
-from connectorkit.runtime.samples import sample_arguments, sample_pattern, sample_value
+from connectorkit.runtime.samples import sample_arguments, sample_body, sample_pattern, sample_value
 from nodetools import NodeToolMissing, node_binary, npm_package
 
 from conftest import CORPUS, needs_corpus
@@ -249,6 +249,85 @@ def test_binary_and_untyped_bodies() -> None:
     assert sample_arguments(swagger, "Op")["b"] == {}
 
 
+# -- the console's options: the author's examples, no internal properties
+
+
+def test_examples_are_used_only_when_they_meet_the_schema() -> None:
+    pet = {
+        "type": "object",
+        "required": ["name"],
+        "properties": {
+            "name": {"type": "string", "example": "Rex", "maxLength": 10},
+            "born": {"type": "string", "format": "date", "example": "last spring"},
+            "size": {"type": "string", "enum": ["S", "M"], "x-ms-test-value": "XL"},
+            "age": {"type": "integer", "minimum": 1, "example": 0},
+            "weight": {"type": "number", "multipleOf": 0.5, "x-ms-test-value": 2.5},
+            "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 2, "example": ["a", "b", "c"]},
+        },
+    }
+    assert _value(pet, optional=True, examples=True) == {
+        "name": "Rex", "born": "2024-01-15", "size": "S", "age": 1, "weight": 2.5, "tags": ["sample"],
+    }  # fmt: skip
+    assert _value(pet, optional=True)["name"] == "sample"  # off unless asked for
+    whole = dict(pet, example={"name": "Tom", "age": 4, "tags": ["x"]})
+    assert _value(whole, examples=True) == {"name": "Tom", "age": 4, "tags": ["x"]}
+    for wrong in ({"age": 4}, {"name": "Tom", "age": "4"}, {"name": "Tom", "size": "XL"}, {"name": "a" * 11}, "Tom"):
+        assert _value(dict(pet, example=wrong), examples=True) == {"name": "Rex"}, wrong
+    closed = dict(pet, additionalProperties=False, example={"name": "Tom", "colour": "red"})
+    assert _value(closed, examples=True) == {"name": "Rex"}
+    given = _value(whole, examples=True)
+    given["tags"].append("edited")
+    assert whole["example"]["tags"] == ["x"]  # a copy: editing the sample leaves the definition alone
+
+
+def test_example_formats_and_numbers_are_read_strictly() -> None:
+    cases = [
+        ({"type": "string", "format": "date-time"}, "2024-02-30T10:00:00Z", "2024-02-29T10:00:00+01:00"),
+        ({"type": "string", "format": "date-time"}, "2024-01-15", "2024-01-15T09:30:00.5Z"),
+        ({"type": "string", "format": "ipv4"}, "2001:db8::2", "10.0.0.1"),
+        ({"type": "string", "format": "uuid"}, "not-a-guid", "00000000-0000-0000-0000-000000000001"),
+        ({"type": "string", "format": "uri"}, "/relative", "https://api.example.com/x"),
+        ({"type": "string", "format": "email"}, "nobody", "a@example.com"),
+        ({"type": "integer"}, 2.0, 2),
+        ({"type": "number", "minimum": 0, "exclusiveMinimum": True}, 0, 0.25),
+        ({"type": "boolean"}, "true", False),
+    ]
+    for schema, wrong, right in cases:
+        assert _value(dict(schema, example=right), examples=True) == right
+        assert _value(dict(schema, example=wrong), examples=True) != wrong, (schema, wrong)
+
+
+def test_internal_properties_are_left_to_request_building() -> None:
+    swagger = _body_swagger()
+    schema = {"$ref": "#/definitions/Thing"}
+    body = sample_body(swagger, schema, optional=True, examples=True, internal=False)
+    assert "channel" not in body and "id" not in body and body["note"] == "sample"
+    built = build_request(swagger, "Op", {"id": "x", "body": body}, {})
+    assert built.json is not None and built.json["channel"] == "web"  # the runtime adds the default
+    assert sample_body(swagger, schema)["channel"] == "web"  # the benchmark's sample keeps it
+
+    listed = {
+        "type": "object",
+        "required": ["rows", "mode"],
+        "properties": {
+            "mode": {"type": "string", "x-ms-visibility": "internal"},
+            "hidden": {"type": "string", "x-ms-visibility": "internal"},
+            "rows": {"type": "array", "items": {"$ref": "#/definitions/Row"}},
+        },
+    }
+    row = {"type": "object", "required": ["k"], "properties": {"k": {"x-ms-visibility": "internal", "default": 1}}}
+    swagger = Swagger({"definitions": {"Row": row}})
+    # required without a default: the user must give it; array items keep theirs (not filled there)
+    assert sample_value(swagger, listed, optional=True, internal=False) == {"mode": "sample", "rows": [{"k": 1}]}
+
+
+def test_an_untyped_or_binary_body_starts_the_editor_too() -> None:
+    swagger = Swagger({})
+    assert sample_body(swagger, {}, optional=True, examples=True, internal=False) == {}
+    assert sample_body(swagger, {"type": "string", "format": "binary"}, examples=True)["$content"]
+    assert sample_body(swagger, {"type": "object", "example": {"a": 1}}, examples=True) == {"a": 1}
+
+
 # -- fixes found by the fidelity benchmark
 
 
@@ -349,6 +428,36 @@ def test_corpus_body_samples_validate_against_their_schemas() -> None:
                     assert not errors, f"{package.name} {op.operation_id}: {errors[:3]}"
                     checked += 1
     assert checked > 500
+
+
+@needs_corpus
+def test_corpus_console_body_samples_are_valid_once_built() -> None:
+    """The console's starting body (examples preferred, internal properties left out) becomes a
+    body that meets its schema once request building has added the internal defaults."""
+    checked = used = 0
+    for package in _corpus_packages():
+        swagger = package.swagger
+        registry: Registry[Any] = Registry().with_resource("urn:definition", Resource(swagger.doc, DRAFT4))
+        for op in swagger.operations():
+            assert op.operation_id is not None
+            body = next((p for p in op.parameters if p.location == "body"), None)
+            if body is None or not _self_contained(swagger, body.raw.get("schema"), set()):
+                continue
+            arguments = sample_arguments(swagger, op)
+            sample = sample_body(swagger, body.raw.get("schema"), optional=True, examples=True, internal=False)
+            if isinstance(sample, dict) and "$content" in sample:
+                continue
+            used += sample != sample_body(swagger, body.raw.get("schema"), optional=True, internal=False)
+            request = build_request(swagger, op.operation_id, arguments | {body.name: sample}, {}, base_url="https://t")
+            sent = request.json if request.has_json else sample
+            pointer = "urn:definition#" + body.pointer + "/schema"
+            validator = jsonschema.Draft4Validator(
+                {"$ref": pointer}, registry=registry, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER
+            )
+            errors = [e.message for e in validator.iter_errors(sent)]
+            assert not errors, f"{package.name} {op.operation_id}: {errors[:3]}"
+            checked += 1
+    assert checked > 1000 and used > 10  # 1057 bodies, 19 starting from an example (measured)
 
 
 # -- Prism

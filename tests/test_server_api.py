@@ -159,7 +159,7 @@ def test_operation_parameters(deployed: TestClient) -> None:
     }  # fmt: skip
     assert params[1]["enum"] == ["available", "sold"] and params[2]["default"] == 10
     add = deployed.get("/api/connectors/PetShop/operations/AddPet").json()["parameters"][0]
-    assert add["in"] == "body" and add["type"] == "object" and add["bodySample"] == {"name": "Rex", "age": 0}
+    assert add["in"] == "body" and add["type"] == "object" and add["bodySample"] == {"name": "Rex", "age": 1}
     owner = deployed.get("/api/connectors/PetShop/operations/PetsOfOwner").json()["parameters"][0]
     assert owner["dynamic"] == {"kind": "values", "operationId": "ListOwners", "parameters": {}}
     assert_problem(deployed.get("/api/connectors/PetShop/operations/Nope"), 400, "no operation with operationId 'Nope'")

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event, inspect
+from sqlalchemy import text as sql
 
 from connectorkit.errors import ConnectorkitError, InputError
 from connectorkit.runtime.model import Headers, Request
@@ -30,7 +32,13 @@ from connectorkit.runtime.store import (
     generate_key,
     open_store,
 )
-from connectorkit.runtime.store.db import current_revision, display_url, head_revision
+from connectorkit.runtime.store.db import (
+    alembic_config,
+    create_store_engine,
+    current_revision,
+    display_url,
+    head_revision,
+)
 from connectorkit.runtime.store.models import Base, ConnectorFileRow
 
 API_KEY = "sk-planted-API-KEY-5f1e9a"
@@ -227,6 +235,55 @@ def test_tokens_update_and_a_missing_refresh_token_keeps_the_old_one(db_path: Pa
         assert (summary.has_access_token, summary.has_refresh_token) == (True, True)
         with pytest.raises(NotFoundError):
             store.update_tokens("missing", ACCESS, None, None)
+
+
+def test_the_sign_in_redirect_uri_is_kept_replaced_and_listed(store: Store) -> None:
+    plain = make_connection(store)
+    signed = store.create_connection("graph", {}, set(), redirect_uri="http://127.0.0.1:8765/oauth/redirect")
+    assert store.get_connection(plain).redirect_uri is None
+    assert store.get_connection(signed).redirect_uri == "http://127.0.0.1:8765/oauth/redirect"
+    store.update_connection(signed, {"tenant": "contoso"}, set(), None, redirect_uri="https://h.example/cb")
+    fixed = store.get_connection(signed)
+    assert (fixed.redirect_uri, fixed.parameters) == ("https://h.example/cb", {"tenant": "contoso"})
+    assert "https://h.example/cb" in repr(fixed)  # not a secret: shown as it is
+    listed = {c.id: c.redirect_uri for c in store.list_connections()}
+    assert listed == {plain: None, signed: "https://h.example/cb"}
+
+
+def test_migration_0003_adds_the_redirect_uri_to_existing_connections(db_path: Path) -> None:
+    """A store written at revision 0002 keeps its connections, which get no redirect URI; the
+    downgrade removes the column again."""
+    config = alembic_config()
+    engine = create_store_engine(url_for(db_path))
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0002")
+        now = datetime(2030, 1, 1, tzinfo=UTC).replace(tzinfo=None)
+        with engine.begin() as connection:
+            connection.execute(
+                sql(
+                    "insert into connections (id, connector, parameters, secret_names, created_at, updated_at) "
+                    "values ('old', 'graph', '{\"host\": \"h\"}', '[]', :now, :now)"
+                ),
+                {"now": now},
+            )
+    finally:
+        engine.dispose()
+    with Store(url_for(db_path), environ={}) as store:
+        assert current_revision(store.engine) == head_revision()
+        old = store.get_connection("old")
+        assert (old.parameters, old.redirect_uri) == ({"host": "h"}, None)
+        store.update_connection("old", {"host": "h"}, set(), None, redirect_uri="http://127.0.0.1:1/cb")
+    engine = create_store_engine(url_for(db_path))
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0002")
+        columns = {c["name"] for c in inspect(engine).get_columns("connections")}
+        assert "redirect_uri" not in columns and "token_expires_at" in columns
+    finally:
+        engine.dispose()
 
 
 def test_a_failed_token_update_keeps_the_old_tokens(db_path: Path) -> None:

@@ -424,11 +424,14 @@ class LocalEnvironment:
             tokens = oauth.exchange_code(
                 config, code, sealed["redirect_uri"], sealed["verifier"], client=client, now=now
             )
+        redirect_uri: str = sealed["redirect_uri"]
         if target is not None:
-            self.store.update_connection(target, values, secret_names, parameter_set)
+            self.store.update_connection(target, values, secret_names, parameter_set, redirect_uri=redirect_uri)
             connection_id = target
         else:
-            connection_id = self.store.create_connection(connector, values, secret_names, parameter_set=parameter_set)
+            connection_id = self.store.create_connection(
+                connector, values, secret_names, parameter_set=parameter_set, redirect_uri=redirect_uri
+            )
         self.store.update_tokens(connection_id, tokens.access_token, tokens.refresh_token, tokens.expires_at)
         return connection_id
 
@@ -598,15 +601,25 @@ class _Signer:
         self._access = connection.access_token
         self._refresh = connection.refresh_token
         self._expires = connection.token_expires_at
-        properties = copy.deepcopy(package.api_properties)
-        properties.setdefault("properties", {})["connectionParameters"] = {
-            name: spec.dump() for name, spec in declared.items()
-        }
-        package.api_properties = properties
+        self._own_properties = False
+        raw = package.api_properties.get("properties")
+        if isinstance(raw, dict) and raw.get("connectionParameterSets"):
+            # The chosen set's parameters stand in for connectionParameters, in the call's own copy.
+            self._own_api_properties()["properties"]["connectionParameters"] = {
+                name: spec.dump() for name, spec in declared.items()
+            }
         self.config = oauth.resolve_oauth(declared, self.values) if oauth.oauth_parameter(declared) else None
         self.credentials = None if self.config else oauth.client_credentials_of(package)
         self._script = oauth.generated_script(package.script) if self.credentials else None
         self._client_id, self._client_secret = self._client_pair()
+
+    def _own_api_properties(self) -> dict[str, Any]:
+        """The call's own copy of apiProperties (the package is shared with other calls)."""
+        if not self._own_properties:
+            self.package.api_properties = copy.deepcopy(self.package.api_properties)
+            self.package.api_properties.setdefault("properties", {})
+            self._own_properties = True
+        return self.package.api_properties
 
     def secrets(self) -> builtins.list[str]:
         values = self.connection.secret_values() + self._extra_secrets
@@ -680,7 +693,9 @@ class _Signer:
             if self.config.provider == "aad":
                 tokens = oauth.aad_refresh(self.config, self._refresh, client=self.client, now=now)
             else:
-                tokens = oauth.refresh_tokens(self.config, self._refresh, None, client=self.client, now=now)
+                tokens = oauth.refresh_tokens(
+                    self.config, self._refresh, self.connection.redirect_uri, client=self.client, now=now
+                )
         except oauth.TokenError as exc:
             raise refresh_failure(service, redact(str(exc), secret_strings(self.secrets())), now) from None
         self._store(tokens)
@@ -726,7 +741,7 @@ class _Signer:
         secret and send the token as ``Authorization: Bearer``, after every Request policy."""
         assert self._script is not None
         carried = {h.lower() for h in (self._script.client_id_header, self._script.client_secret_header) if h}
-        properties = self.package.api_properties.setdefault("properties", {})
+        properties = self._own_api_properties()["properties"]
         kept = [
             p for p in properties.get("policyTemplateInstances") or []
             if not (

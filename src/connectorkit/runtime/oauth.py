@@ -282,7 +282,12 @@ def refresh_tokens(
     now: datetime,
 ) -> Tokens:
     """The refresh-token grant at ``refreshUrl`` / ``refreshUrlTemplate``, else the token URL. A
-    response without a new refresh token leaves ``refresh_token`` None (the old one stays)."""
+    response without a new refresh token leaves ``refresh_token`` None (the old one stays).
+
+    ``redirect_uri`` is the one the connection was signed in with. It fills ``{RedirectUrl}`` in
+    ``oauth2generic`` templates: a provider whose template asks for it expects the URI the
+    sign-in used, not an empty one. The standard refresh form (RFC 6749 section 6) has no such
+    field, so it is left out there."""
     secret_values = [refresh_token, *config.secrets()]
     if config.provider == "oauth2generic":
         values = _placeholders(config, redirect_uri or "", refreshtoken=refresh_token)
@@ -296,8 +301,6 @@ def refresh_tokens(
     else:
         url = config.setting("refreshUrl") or config.require("tokenUrl")
     form = [("grant_type", "refresh_token"), ("refresh_token", refresh_token), *_client_fields(config)]
-    if redirect_uri:
-        form.append(("redirect_uri", redirect_uri))
     return _post_token(client, url, urlencode(form), now=now, secrets=secret_values)
 
 

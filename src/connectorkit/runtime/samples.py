@@ -9,21 +9,31 @@ the same definition always gives the same sample.
 Files (``type: file`` form fields, binary bodies) are given in the flow engine's
 ``{"$content-type": ..., "$content": base64}`` form, which request building accepts and which
 stays JSON, so the sample can be shown in an editor.
+
+Two options shape a sample for a person rather than a machine (the console's body editor):
+``examples`` prefers the author's ``example`` / ``x-ms-test-value`` when it meets the schema, and
+``internal=False`` leaves out the ``x-ms-visibility: internal`` properties that request building
+fills from their defaults, as the designer hides them.
 """
 
 from __future__ import annotations
 
 import base64
+import copy
+import ipaddress
 import math
 import re
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from connectorkit.definition.swagger import Operation, Parameter, Swagger
 from connectorkit.runtime.request import find_operation
 
-__all__ = ["sample_arguments", "sample_pattern", "sample_value"]
+__all__ = ["sample_arguments", "sample_body", "sample_pattern", "sample_value"]
 
 SAMPLE_TEXT = "sample"
 SAMPLE_FILE = {"$content": base64.b64encode(b"sample file").decode("ascii")}
@@ -53,7 +63,14 @@ _STRING_FORMATS: dict[str, str] = {
 }
 
 
-def sample_arguments(swagger: Swagger, operation: Operation | str, *, optional: bool = False) -> dict[str, Any]:
+def sample_arguments(
+    swagger: Swagger,
+    operation: Operation | str,
+    *,
+    optional: bool = False,
+    examples: bool = False,
+    internal: bool = True,
+) -> dict[str, Any]:
     """Inputs for one call of ``operation`` (an :class:`Operation` or its operationId), keyed by
     parameter name as :func:`~connectorkit.runtime.request.build_request` takes them.
 
@@ -62,9 +79,10 @@ def sample_arguments(swagger: Swagger, operation: Operation | str, *, optional: 
     those). With ``optional`` the other parameters, and every body property rather than only the
     required ones, are filled too. A declared ``default`` or the first ``enum`` entry is used when
     it fits the parameter; otherwise a value is made from the type, format and bounds.
+    ``examples`` and ``internal`` are as in the module's description.
     """
     op = find_operation(swagger, operation) if isinstance(operation, str) else operation
-    maker = _Maker(swagger, optional)
+    maker = _Maker(swagger, optional, examples, internal)
     out: dict[str, Any] = {}
     for param in op.parameters:
         if not _wanted(param, optional):
@@ -79,11 +97,22 @@ def sample_arguments(swagger: Swagger, operation: Operation | str, *, optional: 
     return out
 
 
-def sample_value(swagger: Swagger, schema: Any, *, optional: bool = False) -> Any:
+def sample_value(
+    swagger: Swagger, schema: Any, *, optional: bool = False, examples: bool = False, internal: bool = True
+) -> Any:
     """A value that is valid for ``schema`` (a Swagger schema or non-body parameter object;
     ``$ref``, ``allOf``, nested objects and arrays are followed). With ``optional`` an object gets
-    all its properties, not only the required ones."""
-    return _Maker(swagger, optional).value(schema, 0, frozenset())
+    all its properties, not only the required ones; ``examples`` and ``internal`` are as in the
+    module's description."""
+    return _Maker(swagger, optional, examples, internal).value(schema, 0, frozenset())
+
+
+def sample_body(
+    swagger: Swagger, schema: Any, *, optional: bool = False, examples: bool = False, internal: bool = True
+) -> Any:
+    """A value for a body parameter's ``schema``, as :func:`sample_arguments` gives it: also a
+    file for a binary body and an empty object for a schema that says nothing."""
+    return _Maker(swagger, optional, examples, internal).body(schema)
 
 
 def _wanted(param: Parameter, optional: bool) -> bool:
@@ -113,6 +142,8 @@ def _media_header(op: Operation, param: Parameter) -> str | None:
 class _Maker:
     swagger: Swagger
     optional: bool
+    examples: bool = False
+    internal: bool = True
 
     def body(self, schema: Any) -> Any:
         """A body: a file for a binary string, an empty object when the schema says nothing."""
@@ -132,6 +163,10 @@ class _Maker:
             schema, _ = self.swagger.deref(schema, "")
         if not isinstance(schema, dict):
             return SAMPLE_TEXT
+        if self.examples:
+            for key in ("example", "x-ms-test-value"):
+                if key in schema and _conforms(self.swagger, schema, schema[key]):
+                    return copy.deepcopy(schema[key])  # the caller may edit it; the definition stays
         if isinstance(schema.get("allOf"), list):
             return self._all_of(schema, depth, seen)
         enum = schema.get("enum")
@@ -174,7 +209,10 @@ class _Maker:
         for name, prop in properties.items():
             target, _ = self.swagger.deref(prop, "")
             info = target if isinstance(target, dict) else {}
-            internal_default = info.get("x-ms-visibility") == "internal" and "default" in info
+            internal = info.get("x-ms-visibility") == "internal"
+            if internal and not self.internal and ("default" in info or name not in required):
+                continue  # request building adds the default; an optional one without is not asked for
+            internal_default = internal and "default" in info
             if name in required or internal_default:
                 pass
             elif not self.optional or info.get("readOnly") is True:
@@ -191,12 +229,15 @@ class _Maker:
             return []
         count = max(1, _int(schema.get("minItems")) or 0)
         items = schema.get("items")
-        first = self.value(items, depth + 1, seen) if isinstance(items, dict) else SAMPLE_TEXT
+        # Request building fills internal defaults only through nested objects, not array items,
+        # so items keep theirs even when ``internal`` is off.
+        maker = self if self.internal else replace(self, internal=True)
+        first = maker.value(items, depth + 1, seen) if isinstance(items, dict) else SAMPLE_TEXT
         if first is None:
             return []
         if count == 1:
             return [first]
-        target, _ = self.swagger.deref(items, "")
+        target, _ = maker.swagger.deref(items, "")
         enum = target.get("enum") if isinstance(target, dict) else None
         if schema.get("uniqueItems") is True and isinstance(enum, list) and len(enum) >= count:
             return list(enum[:count])
@@ -321,6 +362,86 @@ def _fits(schema: dict[str, Any], value: Any) -> bool:
         return isinstance(value, list) and (len(value) >= (_int(schema.get("minItems")) or 0))
     if kind == "object":
         return isinstance(value, dict)
+    return True
+
+
+def _conforms(swagger: Swagger, schema: Any, value: Any) -> bool:
+    """Whether ``value`` (an author's example) meets ``schema`` all the way down: type, enum,
+    bounds, lengths, pattern, the formats JSON Schema checks, required and declared properties,
+    items. Examples are often stale or written for another shape, so one is used only if it passes.
+    The recursion follows ``value``, which is finite, so ``$ref`` cycles cannot loop."""
+    schema, _ = swagger.deref(schema, "")
+    if not isinstance(schema, dict):
+        return True
+    if isinstance(schema.get("allOf"), list):
+        rest = {k: v for k, v in schema.items() if k != "allOf"}
+        return all(_conforms(swagger, part, value) for part in [*schema["allOf"], rest])
+    enum = schema.get("enum")
+    if value is None or (isinstance(enum, list) and value not in enum) or not _fits(schema, value):
+        return False
+    kind = _kind(schema)
+    if kind == "integer" and isinstance(value, float):
+        return False
+    if isinstance(value, str):
+        return _format_ok(str(schema.get("format", "")).lower(), value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _step_ok(schema, value)
+    if isinstance(value, dict) and kind == "object":
+        return _object_conforms(swagger, schema, value)
+    if isinstance(value, list) and kind == "array":
+        high = _int(schema.get("maxItems"))
+        items = schema.get("items")
+        fits_items = not isinstance(items, dict) or all(_conforms(swagger, items, item) for item in value)
+        return (high is None or len(value) <= high) and fits_items
+    return True
+
+
+def _object_conforms(swagger: Swagger, schema: dict[str, Any], value: dict[str, Any]) -> bool:
+    declared = schema.get("properties")
+    properties: dict[str, Any] = declared if isinstance(declared, dict) else {}
+    listed = schema.get("required")
+    if isinstance(listed, list) and any(str(name) not in value for name in listed):
+        return False
+    extra = schema.get("additionalProperties")
+    for key, item in value.items():
+        if key in properties:
+            if not _conforms(swagger, properties[key], item):
+                return False
+        elif extra is False or (isinstance(extra, dict) and not _conforms(swagger, extra, item)):
+            return False
+    return True
+
+
+def _step_ok(schema: dict[str, Any], value: float) -> bool:
+    low, high, step = _float(schema.get("minimum")), _float(schema.get("maximum")), _float(schema.get("multipleOf"))
+    if low is not None and schema.get("exclusiveMinimum") is True and value <= low:
+        return False
+    if high is not None and schema.get("exclusiveMaximum") is True and value >= high:
+        return False
+    return not step or step <= 0 or math.isclose(value / step, round(value / step))
+
+
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _format_ok(fmt: str, text: str) -> bool:
+    """The formats a JSON Schema checker tests, read strictly (RFC 3339 dates, real addresses)."""
+    try:
+        if fmt == "date-time":
+            return _DATE_TIME.fullmatch(text) is not None and bool(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        if fmt == "date":
+            return _DATE.fullmatch(text) is not None and bool(date.fromisoformat(text))
+        if fmt in ("ipv4", "ipv6"):
+            return ipaddress.ip_address(text).version == (4 if fmt == "ipv4" else 6)
+        if fmt in ("uuid", "guid"):
+            return bool(uuid.UUID(text))
+    except ValueError:
+        return False
+    if fmt == "email":
+        return "@" in text
+    if fmt in ("uri", "url"):
+        return bool(urlsplit(text).scheme)
     return True
 
 

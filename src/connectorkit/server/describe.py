@@ -1,5 +1,6 @@
 """What the API and the console show about a connector: its operations, their parameters (with
-body samples to start editing from) and the connection parameters a form asks for.
+body samples to start editing from, made by :mod:`connectorkit.runtime.samples`) and the
+connection parameters a form asks for.
 
 Everything here reads the definition; nothing calls a backend.
 """
@@ -13,6 +14,7 @@ from connectorkit.definition.models import ConnectionParameter
 from connectorkit.definition.package import ConnectorPackage
 from connectorkit.definition.swagger import Operation, Parameter, Swagger
 from connectorkit.runtime.request import find_operation
+from connectorkit.runtime.samples import sample_body
 from connectorkit.server.schemas import (
     AllowedValue,
     ConnectionField,
@@ -22,7 +24,6 @@ from connectorkit.server.schemas import (
     ParameterItem,
 )
 
-_SAMPLE_DEPTH = 6
 _VISIBILITY_ORDER = {"important": 0, None: 1, "none": 1, "advanced": 2, "internal": 3}
 
 
@@ -74,8 +75,15 @@ def parameter_item(swagger: Swagger, param: Parameter) -> ParameterItem:
         default=schema.get("default"),
         enum=enum,
         dynamic=_dynamic(raw),
-        body_sample=body_sample(swagger, raw.get("schema")) if param.location == "body" else None,
+        body_sample=_body_sample(swagger, raw.get("schema")) if param.location == "body" else None,
     )
+
+
+def _body_sample(swagger: Swagger, schema: Any) -> Any:
+    """Where the console's body editor starts: every property a person may fill (the author's
+    example where it is valid), without the internal ones request building fills from their
+    defaults. The same generator the fidelity benchmark checks, so the start is a valid body."""
+    return sample_body(swagger, schema, optional=True, examples=True, internal=False)
 
 
 def _dynamic(raw: Mapping[str, Any]) -> DynamicSource | None:
@@ -90,39 +98,6 @@ def _dynamic(raw: Mapping[str, Any]) -> DynamicSource | None:
                 parameters=parameters if isinstance(parameters, dict) else {},
             )
     return None
-
-
-def body_sample(swagger: Swagger, schema: Any, depth: int = 0, seen: frozenset[str] = frozenset()) -> Any:
-    """A value of ``schema`` to start editing from: examples, defaults and x-ms-test-value where
-    the author gave them, the first enum value, else an empty value of the declared type.
-    Internal properties are left out (the runtime fills their defaults); ``$ref`` cycles stop."""
-    if isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
-        ref = schema["$ref"]
-        if ref in seen:
-            return {}
-        seen = seen | {ref}
-        schema = swagger.deref(schema, "")[0]
-    if not isinstance(schema, dict) or depth > _SAMPLE_DEPTH:
-        return None
-    for key in ("example", "x-ms-test-value", "default"):
-        if key in schema:
-            return schema[key]
-    if isinstance(schema.get("enum"), list) and schema["enum"]:
-        return schema["enum"][0]
-    kind = schema.get("type")
-    if kind == "object" or (kind is None and isinstance(schema.get("properties"), dict)):
-        properties = schema.get("properties")
-        out: dict[str, Any] = {}
-        for name, child in (properties if isinstance(properties, dict) else {}).items():
-            resolved = swagger.deref(child, "")[0]
-            if isinstance(resolved, dict) and resolved.get("x-ms-visibility") == "internal":
-                continue
-            out[name] = body_sample(swagger, child, depth + 1, seen)
-        return out
-    if kind == "array":
-        item = body_sample(swagger, schema.get("items"), depth + 1, seen)
-        return [item] if item is not None else []
-    return {"integer": 0, "number": 0, "boolean": False, "string": ""}.get(str(kind))
 
 
 def connection_fields(declared: Mapping[str, ConnectionParameter]) -> list[ConnectionField]:

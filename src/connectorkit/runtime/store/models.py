@@ -101,6 +101,9 @@ class ConnectionRow(Base):
     access_token: Mapped[bytes | None] = mapped_column(LargeBinary)
     refresh_token: Mapped[bytes | None] = mapped_column(LargeBinary)
     token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    redirect_uri: Mapped[str | None] = mapped_column(Text)
+    """The redirect URI of the sign-in that made the connection (not a secret): some token
+    endpoints check it again on refresh (``oauth2generic``'s ``{RedirectUrl}``)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -142,6 +142,7 @@ class ConnectionSummary:
     token_expires_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    redirect_uri: str | None = None
 
 
 @dataclass(frozen=True, repr=False)
@@ -159,6 +160,8 @@ class Connection:
     token_expires_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    redirect_uri: str | None = None
+    """Where the sign-in that made (or last fixed) the connection redirected; None without one."""
 
     def redacted_parameters(self) -> dict[str, Any]:
         return _masked(self.parameters, self.secret_names)
@@ -175,7 +178,7 @@ class Connection:
             f"parameters={self.redacted_parameters()!r}, "
             f"access_token={MASK if self.access_token else None!r}, "
             f"refresh_token={MASK if self.refresh_token else None!r}, "
-            f"token_expires_at={self.token_expires_at!r})"
+            f"token_expires_at={self.token_expires_at!r}, redirect_uri={self.redirect_uri!r})"
         )
 
     __str__ = __repr__
@@ -425,9 +428,11 @@ class Store:
         parameters: Mapping[str, Any],
         secret_names: Iterable[str],
         parameter_set: str | None = None,
+        redirect_uri: str | None = None,
     ) -> str:
         """Store a connection and return its id. Values of ``parameters`` whose names are in
-        ``secret_names`` are sealed; the others are stored as plain JSON."""
+        ``secret_names`` are sealed; the others are stored as plain JSON. ``redirect_uri`` is the
+        one an OAuth sign-in used, kept for refreshes that must send it again."""
         _check_name(connector, "connector name")
         names = set(secret_names)
         plain = {key: value for key, value in parameters.items() if key not in names}
@@ -443,6 +448,7 @@ class Store:
             parameters=plain,
             secret_names=sorted(names),
             secrets=box.seal(hidden, _context(connection_id, "parameters")),
+            redirect_uri=redirect_uri,
             created_at=now,
             updated_at=now,
         )
@@ -502,6 +508,7 @@ class Store:
             token_expires_at=row.token_expires_at,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            redirect_uri=row.redirect_uri,
         )
 
     def list_connections(self, connector: str | None = None) -> list[ConnectionSummary]:
@@ -551,8 +558,10 @@ class Store:
         parameters: Mapping[str, Any],
         secret_names: Iterable[str],
         parameter_set: str | None,
+        redirect_uri: str | None = None,
     ) -> None:
-        """Replace a connection's parameter values (a "Fix connection" re-sign-in keeps the id)."""
+        """Replace a connection's parameter values and redirect URI (a "Fix connection" re-sign-in
+        keeps the id but may come back through another redirect, which later refreshes must send)."""
         names = set(secret_names)
         plain = {key: value for key, value in parameters.items() if key not in names}
         hidden = {key: value for key, value in parameters.items() if key in names}
@@ -564,6 +573,7 @@ class Store:
             row.parameters = plain
             row.secret_names = sorted(names)
             row.secrets = box.seal(hidden, _context(row.id, "parameters"))
+            row.redirect_uri = redirect_uri
             row.updated_at = self._clock()
 
     @staticmethod
@@ -863,6 +873,7 @@ def _summary(row: ConnectionRow) -> ConnectionSummary:
         token_expires_at=row.token_expires_at,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        redirect_uri=row.redirect_uri,
     )
 
 
