@@ -4,10 +4,13 @@ from the definition, redaction of what is shown, and the OAuth round trip."""
 from __future__ import annotations
 
 import base64
+import io
 import json
 import re
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,7 +18,7 @@ from pytest_httpserver import HTTPServer
 
 from connectorkit.server.app import create_app
 from connectorkit.server.security import SESSION_COOKIE
-from server_support import KEY, oauth_upload_body, upload_body
+from server_support import KEY, PROPERTIES, definition, oauth_files, oauth_upload_body, upload_body
 
 
 @pytest.fixture
@@ -151,7 +154,9 @@ def test_operation_page_builds_the_form_from_the_definition(app: TestClient) -> 
     assert '<option value="available">available</option>' in page
     body = app.get("/console/connectors/PetShop/operations/AddPet").text
     sample = re.search(r'<textarea id="arg-pet" name="arg.pet"[^>]*>([^<]*)</textarea>', body)
-    assert sample is not None and json.loads(sample.group(1).replace("&#34;", '"')) == {"name": "Rex", "age": 0}
+    assert sample is not None
+    started = json.loads(sample.group(1).replace("&#34;", '"'))  # the example, a typed age, no internal kind
+    assert started["name"] == "Rex" and isinstance(started["age"], int) and "kind" not in started
     dynamic = app.get("/console/connectors/PetShop/operations/PetsOfOwner").text
     assert 'data-dynamic="owner"' in dynamic and "/static/console.js" in dynamic
     assert app.get("/static/console.js").status_code == 200 and app.get("/static/console.css").status_code == 200
@@ -285,3 +290,268 @@ def test_connector_with_parameter_sets(app: TestClient, httpserver: HTTPServer) 
     assert shown["parameterSet"] == "basic" and shown["parameters"] == {"username": "ann", "password": "***"}
     unknown = app.get("/console/connectors/TwoWays/connect", params={"set": "nope"})
     assert unknown.status_code == 400 and "no such parameter set" in unknown.text
+
+
+# uploading a connector
+
+
+def _deploy(app: TestClient, files: dict[str, bytes]) -> None:
+    headers = {"Authorization": f"Bearer {app.app.state.server.token}"}  # type: ignore[attr-defined]
+    body = {"files": {path: base64.b64encode(data).decode() for path, data in files.items()}}
+    assert app.post("/api/connectors", json=body, headers=headers).status_code == 201
+
+
+def _pet_files(port: int, title: str, change: Callable[[dict[str, Any]], None] | None = None) -> dict[str, bytes]:
+    swagger = definition(port)
+    swagger["info"]["title"] = title
+    if change is not None:
+        change(swagger)
+    return {
+        "apiDefinition.swagger.json": json.dumps(swagger).encode(),
+        "apiProperties.json": json.dumps(PROPERTIES).encode(),
+    }
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _stored(app: TestClient) -> list[str]:
+    headers = {"Authorization": f"Bearer {app.app.state.server.token}"}  # type: ignore[attr-defined]
+    return sorted(c["name"] for c in app.get("/api/connectors", headers=headers).json())
+
+
+def test_upload_deploys_picked_files_a_folder_and_a_zip(app: TestClient, httpserver: HTTPServer) -> None:
+    assert app.get("/console/upload").headers["location"] == "/console/login"
+    csrf = login(app)
+    page = app.get("/console/upload").text
+    assert 'enctype="multipart/form-data"' in page and 'name="files" multiple' in page and "webkitdirectory" in page
+    files = _pet_files(httpserver.port, "Picked")
+    picked = app.post(
+        "/console/upload", data={"csrf": csrf, "name": "Renamed"}, files=[("files", (n, d)) for n, d in files.items()]
+    )
+    assert picked.status_code == 303 and picked.headers["location"] == "/console/connectors/Renamed?deployed=1"
+    shown = app.get(picked.headers["location"]).text
+    assert "Deployed Renamed, version 1." in shown and "PetsOfOwner" in shown
+
+    folder = [("files", (f"MyFolder/{n}", d)) for n, d in _pet_files(httpserver.port, "FromFolder").items()]
+    folder.append(("files", ("MyFolder/.DS_Store", b"\0junk")))
+    assert (
+        app.post("/console/upload", data={"csrf": csrf}, files=folder)
+        .headers["location"]
+        .startswith("/console/connectors/FromFolder?")
+    )
+    archive = _zip({f"zipped/{n}": d for n, d in _pet_files(httpserver.port, "Zipped").items()} | {"__MACOSX/x": b""})
+    zipped = app.post("/console/upload", data={"csrf": csrf}, files={"files": ("zipped.zip", archive)})
+    assert zipped.headers["location"] == "/console/connectors/Zipped?deployed=1"
+    again = app.post("/console/upload", data={"csrf": csrf}, files={"files": ("zipped.zip", archive)})
+    assert again.headers["location"] == "/console/connectors/Zipped?deployed=1"  # unchanged: same version
+    assert _stored(app) == ["FromFolder", "PetShop", "Renamed", "Zipped"]
+
+
+def test_upload_refuses_bad_input_and_stores_nothing(app: TestClient, httpserver: HTTPServer) -> None:
+    csrf = login(app)
+    good = _pet_files(httpserver.port, "Never")
+    properties_only = [("files", ("apiProperties.json", good["apiProperties.json"]))]
+    refused = app.post("/console/upload", data={"name": "x"}, files=properties_only)
+    assert refused.status_code == 403 and "CSRF" in refused.text
+    cases: list[tuple[Any, int, str]] = [
+        ([], 400, "files: choose the connector"),
+        (properties_only, 400, "no apiDefinition.swagger.json"),
+        ([("files", ("apiDefinition.swagger.json", b'{"swagger": "2.0", "info": '))], 400, "apiDefinition.swagger.json"),
+        ([("files", ("c.zip", _zip({"../apiDefinition.swagger.json": good["apiDefinition.swagger.json"]})))], 400,
+         "'../apiDefinition.swagger.json' is not a relative path inside the connector folder"),
+        ([("files", ("c.zip", _zip({"/etc/apiDefinition.swagger.json": b"{}"})))], 400, "is not a relative path"),
+        ([("files", ("c.zip", b"PK\x03\x04 not really a zip"))], 400, "c.zip: not a zip file"),
+        ([("files", ("c.zip", _zip({"big.bin": bytes(11 * 2**20)})))], 400, "unpacked files are larger than 10 MB"),
+        ([("files", ("big.bin", bytes(10 * 2**20 + 1)))], 413, "the upload is larger than 10 MB"),
+    ]  # fmt: skip
+    for files, status, message in cases:
+        answer = app.post("/console/upload", data={"csrf": csrf, "name": "Kept"}, files=files or {"files": ("", b"")})
+        assert answer.status_code == status, (message, answer.text)
+        errors = re.findall(r'<p class="error" role="alert">([^<]*)</p>', answer.text)
+        assert len(errors) == 1 and message in errors[0].replace("&#39;", "'"), (message, errors)
+        assert 'id="upload-form"' in answer.text and 'value="Kept"' in answer.text  # the form again
+        assert "Traceback" not in answer.text
+    assert _stored(app) == ["PetShop"]
+
+
+# fix connection (sign in again)
+
+
+def _oauth_connection(app: TestClient, httpserver: HTTPServer, csrf: str, tokens: dict[str, Any]) -> str:
+    _deploy(app, oauth_files(httpserver.port))
+    started = app.post(
+        "/console/connectors/OAuthPets/connect", data={"csrf": csrf, "param.token:clientSecret": "PLANTED-cs-1"}
+    )
+    state = re.search(r"[?&]state=([^&]+)", started.headers["location"])
+    assert state is not None
+    httpserver.expect_oneshot_request("/token", method="POST").respond_with_json({"token_type": "Bearer", **tokens})
+    back = app.get("/oauth/redirect", params={"code": "c1", "state": state.group(1)})
+    assert back.status_code == 303, back.text
+    return back.headers["location"].split("created=")[1]
+
+
+def test_sign_in_again_fixes_a_connection_whose_refresh_failed(app: TestClient, httpserver: HTTPServer) -> None:
+    csrf = login(app)
+    key_connection = create_connection(app, csrf, api_key=KEY)
+    # no refresh token and about to expire: the next call must fail to refresh, as on the platform
+    connection_id = _oauth_connection(app, httpserver, csrf, {"access_token": "PLANTED-at-1", "expires_in": 30})
+    listed = app.get("/console/connections").text
+    assert f'action="/console/connections/{connection_id}/sign-in"' in listed
+    assert f'action="/console/connections/{key_connection}/sign-in"' not in listed  # an API key needs no sign-in
+    assert "needs sign-in" not in listed
+
+    failed = app.post(f"/console/connections/{connection_id}/test", data={"csrf": csrf})
+    assert failed.status_code == 500 and "Failed to refresh access token for service: oauth2" in failed.text
+    listed = app.get("/console/connections").text
+    assert f'data-broken="{connection_id}"' in listed and "could not refresh the access token" in listed
+
+    assert app.post(f"/console/connections/{connection_id}/sign-in", data={"csrf": "forged"}).status_code == 403
+    assert app.post("/console/connections/nope/sign-in", data={"csrf": csrf}).status_code == 404
+    started = app.post(f"/console/connections/{connection_id}/sign-in", data={"csrf": csrf})
+    assert started.status_code == 303
+    location = started.headers["location"]
+    assert location.startswith(f"http://127.0.0.1:{httpserver.port}/authorize?") and "PLANTED" not in location
+    assert "redirect_uri=http%3A%2F%2Ftestserver%2Foauth%2Fredirect" in location
+    state = re.search(r"[?&]state=([^&]+)", location)
+    assert state is not None
+    httpserver.expect_oneshot_request("/token", method="POST").respond_with_json(
+        {"access_token": "PLANTED-at-2", "refresh_token": "PLANTED-rt-2", "expires_in": 3600, "token_type": "Bearer"}
+    )
+    back = app.get("/oauth/redirect", params={"code": "c2", "state": state.group(1)})
+    assert back.status_code == 303 and back.headers["location"].endswith(f"created={connection_id}")  # same id
+
+    httpserver.expect_request("/v1/owners", headers={"Authorization": "Bearer PLANTED-at-2"}).respond_with_json({})
+    fixed = app.post(f"/console/connections/{connection_id}/test", data={"csrf": csrf})
+    assert fixed.status_code == 200 and f"Connection {connection_id}: Connected (HTTP 200)" in fixed.text
+    assert "needs sign-in" not in fixed.text and "PLANTED" not in fixed.text
+    assert fixed.text.count('action="/console/connections/') == 2 * 2 + 1  # test, delete; one sign-in button
+
+
+def test_sign_in_again_asks_for_what_the_connection_lacks(app: TestClient, httpserver: HTTPServer) -> None:
+    csrf = login(app)
+    _deploy(app, oauth_files(httpserver.port))
+    store = app.app.state.server.environment.store  # type: ignore[attr-defined]
+    connection_id = store.create_connection("OAuthPets", {}, set())  # e.g. made by an older version: no secret
+    listed = app.get("/console/connections").text
+    assert f'data-broken="{connection_id}"' in listed and "Not signed in." in listed
+    asked = app.post(f"/console/connections/{connection_id}/sign-in", data={"csrf": csrf})
+    assert asked.status_code == 400 and "token:clientSecret: required" in asked.text
+    assert (
+        'id="reconnect-form"' in asked.text
+        and 'type="password" id="param-2" name="param.token:clientSecret"' in asked.text
+    )
+    assert 'name="param.token:clientId"' in asked.text and 'value="pets-client"' in asked.text
+    started = app.post(
+        f"/console/connections/{connection_id}/sign-in", data={"csrf": csrf, "param.token:clientSecret": "PLANTED-cs-9"}
+    )
+    assert started.status_code == 303 and started.headers["location"].startswith(f"http://127.0.0.1:{httpserver.port}/")
+    assert "PLANTED-cs-9" not in started.headers["location"]
+
+
+# dynamic schemas and the response check
+
+
+def _with_dynamic_schema(swagger: dict[str, Any]) -> None:
+    swagger["paths"]["/tables/{table}/rows"] = {
+        "post": {
+            "operationId": "AddRow",
+            "parameters": [
+                {"name": "table", "in": "path", "required": True, "type": "string"},
+                {"name": "row", "in": "body", "schema": {"$ref": "#/definitions/Row"}},
+            ],
+            "responses": {"200": {"description": "ok"}},
+        }
+    }
+    swagger["paths"]["/tables/{table}/schema"] = {
+        "get": {
+            "operationId": "RowSchema",
+            "parameters": [{"name": "table", "in": "path", "required": True, "type": "string"}],
+            "responses": {"200": {"description": "ok"}},
+        }
+    }
+    swagger["definitions"]["Row"] = {
+        "type": "object",
+        "x-ms-dynamic-schema": {
+            "operationId": "RowSchema", "parameters": {"table": {"parameter": "table"}}, "value-path": "schema",
+        },
+    }  # fmt: skip
+
+
+def test_operation_page_offers_to_fetch_dynamic_schemas(app: TestClient, httpserver: HTTPServer) -> None:
+    _deploy(app, _pet_files(httpserver.port, "Tables", _with_dynamic_schema))
+    csrf = login(app)
+    page = app.get("/console/connectors/Tables/operations/AddRow").text
+    assert '<button type="button" id="fetch-schemas">Fetch dynamic schema</button>' in page
+    assert 'id="fetch-schemas"' not in app.get("/console/connectors/Tables/operations/AddPet").text
+    script = app.get("/static/console.js").text
+    assert '"/schemas"' in script and "X-CSRF-Token" in script and "innerHTML" not in script
+    # what the button asks for: the API with the session cookie and the CSRF header
+    connection_id = (
+        app.post("/console/connectors/Tables/connect", data={"csrf": csrf, "param.api_key": KEY})
+        .headers["location"]
+        .split("created=")[1]
+    )
+    httpserver.expect_request("/v1/tables/t1/schema", query_string={"key": KEY}).respond_with_json(
+        {"schema": {"type": "object", "properties": {"city": {"type": "string"}, "zip": {"type": "integer"}}}}
+    )
+    path = f"/api/connections/{connection_id}/schemas"
+    found = app.get(path, params={"operation": "AddRow", "table": "t1"}, headers={"X-CSRF-Token": csrf}).json()
+    assert [(s["location"], s["operationId"], s["properties"]) for s in found] == [
+        ("parameter row", "RowSchema", ["city", "zip"])
+    ]
+    assert app.get(path, params={"operation": "AddRow", "table": "t1"}).status_code == 401
+
+
+def _with_response_schemas(swagger: dict[str, Any]) -> None:
+    get_pet = swagger["paths"]["/pets/{petId}"]["get"]
+    get_pet["responses"] = {
+        "200": {"description": "a pet", "schema": {"$ref": "#/definitions/Pet"}},
+        "default": {"$ref": "#/responses/Failure"},
+    }
+    swagger["responses"] = {
+        "Failure": {"description": "error", "schema": {"type": "object", "properties": {"code": {"type": "integer"}}}}
+    }
+    pet = swagger["definitions"]["Pet"]["properties"]
+    pet["tags"] = {"type": "array", "items": {"type": "string"}, "x-ms-summary": "Tags"}
+    pet["owner"] = {"type": "string", "x-nullable": True}
+    pet["photo"] = {"type": "file"}
+
+
+def test_result_lists_mismatches_with_the_declared_response_schema(app: TestClient, httpserver: HTTPServer) -> None:
+    _deploy(app, _pet_files(httpserver.port, "Checked", _with_response_schemas))
+    csrf = login(app)
+    connection_id = (
+        app.post("/console/connectors/Checked/connect", data={"csrf": csrf, "param.api_key": KEY})
+        .headers["location"]
+        .split("created=")[1]
+    )
+    form = {"csrf": csrf, "connection": connection_id}
+
+    def run(pet: str, body: Any, status: int = 200) -> tuple[str, list[str]]:
+        httpserver.expect_oneshot_request(f"/v1/pets/{pet}").respond_with_json(body, status=status)
+        answer = app.post("/console/connectors/Checked/operations/GetPet", data={**form, "arg.petId": pet})
+        assert answer.status_code == 200, answer.text
+        found = re.search(r'<div id="response-check".*?<ul>(.*?)</ul>', answer.text, re.S)
+        items = re.findall(r"<li>(.*?)</li>", found.group(1)) if found else []
+        return answer.text, [item.replace("&#39;", "'") for item in items]
+
+    _, ok = run("1", {"name": "Rex", "age": 3, "tags": ["a"], "owner": None, "photo": "x", "x": 1})
+    assert ok == []  # extra properties, null where x-nullable, Swagger's type file: no warning
+    page, wrong = run("2", {"age": "old", "tags": ["a", 7], "kind": KEY})
+    assert wrong == [
+        "response body: 'name' is a required property",
+        "response body /age: expected integer, got string",
+        "response body /tags/1: expected string, got integer",
+    ]
+    assert "The response does not match the declared schema" in page
+    _, failure = run("3", {"code": "E42"}, status=404)
+    assert failure == ["response body /code: expected integer, got string"]  # default, through #/responses
+    httpserver.expect_oneshot_request("/v1/pets").respond_with_json({"anything": True})
+    listed = app.post("/console/connectors/Checked/operations/ListPets", data=form)
+    assert listed.status_code == 200 and 'id="response-check"' not in listed.text  # no schema declared: no check

@@ -19,6 +19,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from server_support import KEY, upload_body
+from test_console import _pet_files, _with_dynamic_schema
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
@@ -75,7 +76,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
         process.wait(timeout=10)
 
 
-def test_console_in_chromium(served: tuple[str, str, Path], httpserver: HTTPServer) -> None:
+def test_console_in_chromium(served: tuple[str, str, Path], httpserver: HTTPServer, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     base, login_url, token_file = served
@@ -125,6 +126,29 @@ def test_console_in_chromium(served: tuple[str, str, Path], httpserver: HTTPServ
             expect(call).to_have_count(1)
             expect(call.locator(".status")).to_have_text("200")
             expect(call).to_contain_text("/v1/owners/o2/pets?key=***")
+            assert KEY not in page.content()
+
+            # upload a connector folder's files, then fetch an operation's dynamic schema
+            folder = tmp_path / "tables"
+            folder.mkdir()
+            for name, data in _pet_files(httpserver.port, "Tables", _with_dynamic_schema).items():
+                (folder / name).write_bytes(data)
+            page.get_by_role("link", name="Upload").first.click()
+            page.locator("#files").set_input_files(sorted(folder.iterdir()))
+            page.get_by_role("button", name="Upload").click()
+            expect(page.get_by_role("status")).to_have_text("Deployed Tables, version 1.")
+            page.get_by_role("link", name="New connection").click()
+            page.get_by_label("API key").fill(KEY)
+            page.get_by_role("button", name="Create connection").click()
+            page.goto(f"{base}/console/connectors/Tables/operations/AddRow")
+            httpserver.expect_request("/v1/tables/t1/schema", query_string={"key": KEY}).respond_with_json(
+                {"schema": {"type": "object", "properties": {"city": {"type": "string"}}}}
+            )
+            page.locator('input[name="arg.table"]').fill("t1")
+            page.get_by_role("button", name="Fetch dynamic schema").click()
+            found = page.locator('#schema-results .schema-item[data-location="parameter row"]')
+            expect(found).to_contain_text("from RowSchema")
+            expect(found.locator("li")).to_have_text(["city string"])
             assert KEY not in page.content()
             assert errors == []
         finally:

@@ -7,23 +7,34 @@ fields that are never filled back in, and every request or response shown is red
 
 from __future__ import annotations
 
+import io
 import json
 import secrets
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jsonschema import Draft4Validator  # type: ignore[import-untyped]
+from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped]
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from connectorkit.definition.models import ConnectionParameter
+from connectorkit.definition.package import ConnectorPackage
+from connectorkit.definition.swagger import Operation, Swagger
 from connectorkit.errors import ConnectorkitError, InputError
 from connectorkit.runtime.environment import LocalEnvironment
+from connectorkit.runtime.invoke import Result
 from connectorkit.runtime.oauth import oauth_parameter, sub_parameter_names
+from connectorkit.runtime.request import find_operation
 from connectorkit.server import describe
-from connectorkit.server.api import connector_detail, needs_sign_in, redacted_errors, redirect_uri
+from connectorkit.server.api import connector_detail, find_connection, needs_sign_in, redacted_errors, redirect_uri
 from connectorkit.server.app import Forbidden, Unauthorized, state_of, status_for
 from connectorkit.server.present import Redactor, present
 from connectorkit.server.schemas import ConnectionField, OperationDetail, ParameterItem
@@ -140,12 +151,128 @@ async def home(request: Request) -> Response:
 
 
 @router.get("/connectors/{name}")
-async def connector_page(request: Request, name: str) -> Response:
+async def connector_page(request: Request, name: str, deployed: int | None = None) -> Response:
     _session(request)
     environment = state_of(request).environment
     detail = await _blocking(connector_detail, environment, name)
     connections = await _blocking(environment.connections, name)
-    return render(request, "connector.html", title=name, connector=detail, connections=connections)
+    message = f"Deployed {name}, version {deployed}." if deployed is not None else None
+    return render(request, "connector.html", title=name, connector=detail, connections=connections, message=message)
+
+
+# uploading a connector
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_UPLOAD_FILES = 50
+_MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the files themselves
+_ZIP_MAGIC = b"PK\x03\x04"
+_IGNORED_PARTS = {"__MACOSX", ".DS_Store", ".git"}
+
+
+def _upload_page(request: Request, status: int = 200, error: str | None = None, name: str = "") -> Response:
+    limit = MAX_UPLOAD_BYTES // (1024 * 1024)
+    return render(
+        request, "upload.html", status, title="Upload a connector", error=error, connector_name=name, limit=limit
+    )
+
+
+@router.get("/upload")
+async def upload_page(request: Request) -> Response:
+    _session(request)
+    return _upload_page(request)
+
+
+@router.post("/upload")
+async def upload(request: Request) -> Response:
+    """Deploy the connector in the posted files (a folder's files, or one .zip of it). Any bad
+    input shows the form again with one line saying what is wrong, and nothing is stored."""
+    session = _session(request)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES + _MULTIPART_SLACK:
+        return _upload_page(request, 413, f"files: the upload is larger than {MAX_UPLOAD_BYTES // 2**20} MB")
+    try:
+        form = await request.form(max_files=MAX_UPLOAD_FILES, max_fields=10)
+    except StarletteHTTPException as exc:
+        return _upload_page(request, 400, f"files: {exc.detail}")
+    csrf = form.get("csrf")
+    if not isinstance(csrf, str) or not same(csrf, session.csrf):
+        await form.close()
+        raise Forbidden("the form's CSRF token is missing or stale; reload the page and try again")
+    name_field = form.get("name")
+    name = name_field.strip() if isinstance(name_field, str) else ""
+    uploads = [item for item in form.getlist("files") if isinstance(item, UploadFile) and item.filename]
+    if sum(item.size or 0 for item in uploads) > MAX_UPLOAD_BYTES:
+        await form.close()
+        return _upload_page(request, 413, f"files: the upload is larger than {MAX_UPLOAD_BYTES // 2**20} MB", name)
+    try:
+        files = {item.filename or "": await item.read() for item in uploads}
+        package = await _blocking(package_from_upload, files)
+        deployed, version = await _blocking(state_of(request).environment.deploy, package, name or None)
+    except ConnectorkitError as exc:
+        return _upload_page(request, status_for(exc), str(exc), name)
+    finally:
+        await form.close()
+    return RedirectResponse(f"/console/connectors/{quote(deployed)}?deployed={version}", status_code=303)
+
+
+def package_from_upload(files: Mapping[str, bytes]) -> ConnectorPackage:
+    """A package from uploaded files: one zip of the folder is unpacked, a folder's files are
+    taken as they are; a single top folder (a zipped or picked folder) is stripped."""
+    if not files:
+        raise InputError("files: choose the connector's files or a .zip of its folder")
+    total = sum(len(data) for data in files.values())
+    if total > MAX_UPLOAD_BYTES:
+        raise InputError(f"files: the upload is larger than {MAX_UPLOAD_BYTES // 2**20} MB")
+    if len(files) == 1:
+        ((filename, data),) = files.items()
+        if filename.lower().endswith(".zip") or data.startswith(_ZIP_MAGIC):
+            return ConnectorPackage.from_files(_strip_top_folder(_unzip(filename, data)), _label(filename))
+    contents = {_inside_path(filename, "files"): data for filename, data in files.items()}
+    return ConnectorPackage.from_files(_strip_top_folder(contents), "upload")
+
+
+def _label(filename: str) -> str:
+    return PurePosixPath(filename.replace("\\", "/")).name or "upload"
+
+
+def _inside_path(name: str, where: str) -> str:
+    """``name`` as a relative path inside the connector folder; an InputError for anything that
+    could land outside it (absolute, ``..``, backslashes, drive letters)."""
+    path = PurePosixPath(name)
+    if not name or path.is_absolute() or ".." in path.parts or "\\" in name or ":" in path.parts[0]:
+        raise InputError(f"{where}: {name!r} is not a relative path inside the connector folder")
+    return str(path)
+
+
+def _unzip(filename: str, data: bytes) -> dict[str, bytes]:
+    """The zip's files by path; sizes are checked from the directory before anything is read
+    (a zip's reader never returns more than an entry's declared size)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise InputError(f"{filename}: not a zip file") from None
+    with archive:
+        entries = [info for info in archive.infolist() if not info.is_dir()]
+        entries = [info for info in entries if not _IGNORED_PARTS & set(PurePosixPath(info.filename).parts)]
+        if len(entries) > MAX_UPLOAD_FILES:
+            raise InputError(f"{filename}: at most {MAX_UPLOAD_FILES} files, the zip has {len(entries)}")
+        if sum(info.file_size for info in entries) > MAX_UPLOAD_BYTES:
+            raise InputError(f"{filename}: the unpacked files are larger than {MAX_UPLOAD_BYTES // 2**20} MB")
+        paths = [_inside_path(info.filename, filename) for info in entries]
+        try:
+            return {path: archive.read(info) for path, info in zip(paths, entries, strict=True)}
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError) as exc:
+            raise InputError(f"{filename}: cannot unpack: {exc}") from None
+
+
+def _strip_top_folder(files: Mapping[str, bytes]) -> dict[str, bytes]:
+    """Files of a picked or zipped folder all start with its name; the package wants them at
+    its root, as a folder on disk is read."""
+    kept = {path: data for path, data in files.items() if not _IGNORED_PARTS & set(PurePosixPath(path).parts)}
+    tops = {PurePosixPath(path).parts[0] for path in kept}
+    if len(tops) == 1 and all(len(PurePosixPath(path).parts) > 1 for path in kept):
+        return {str(PurePosixPath(*PurePosixPath(path).parts[1:])): data for path, data in kept.items()}
+    return kept
 
 
 # connections
@@ -255,9 +382,92 @@ async def connections_page(request: Request, created: str | None = None) -> Resp
     return await _connections(request, message=message)
 
 
+REFRESH_FAILED = "Failed to refresh access token"
+
+
+@dataclass
+class ConnectionsView:
+    """What the connections page adds to each connection: whether it signs in through a browser
+    (and so can be fixed by signing in again), and why it needs that now, if it does."""
+
+    sign_in: set[str] = field(default_factory=set)
+    broken: dict[str, str] = field(default_factory=dict)
+
+
+def _connections_view(environment: LocalEnvironment, items: list[Any]) -> ConnectionsView:
+    """One history lookup per OAuth connection: its newest call failing to refresh the access
+    token is what the platform answers "Fix connection" to (runtime-semantics.md section 2.4)."""
+    view = ConnectionsView()
+    for item in items:
+        try:
+            if not needs_sign_in(environment, item.connector, item.parameter_set):
+                continue
+        except ConnectorkitError:
+            continue  # a connector that no longer loads: its own page says why
+        view.sign_in.add(item.id)
+        newest = environment.store.history(item.id, 1)
+        if newest and newest[0].error and newest[0].error.startswith(REFRESH_FAILED):
+            view.broken[item.id] = "Its last call could not refresh the access token: sign in again."
+        elif not item.has_access_token:
+            view.broken[item.id] = "Not signed in."
+    return view
+
+
 async def _connections(request: Request, status: int = 200, **context: Any) -> Response:
-    items = await _blocking(state_of(request).environment.connections)
-    return render(request, "connections.html", status, title="Connections", connections=items, **context)
+    environment = state_of(request).environment
+    items = await _blocking(environment.connections)
+    view = await _blocking(_connections_view, environment, items)
+    return render(request, "connections.html", status, title="Connections", connections=items, view=view, **context)
+
+
+@dataclass
+class ReconnectForm:
+    """The small form shown when signing in again needs values the connection does not hold
+    (the OAuth app's client secret, when it was never stored)."""
+
+    connection: str
+    connector: str
+    fields: list[ConnectionField]
+    values: dict[str, str] = field(default_factory=dict)
+
+
+def _reconnect_form(environment: LocalEnvironment, connection_id: str) -> ReconnectForm:
+    summary = find_connection(environment, connection_id)
+    declared = environment.declared_parameters(summary.connector, summary.parameter_set)
+    fields = _oauth_client_fields(declared, set())
+    values = {f.name: str(summary.parameters[f.name]) for f in fields if not f.secret and f.name in summary.parameters}
+    return ReconnectForm(connection_id, summary.connector, fields, values)
+
+
+@router.post("/connections/{connection_id}/sign-in")
+async def sign_in_again(request: Request, connection_id: str) -> Response:
+    """ "Fix connection": a new OAuth sign-in for an existing connection, which keeps its id and
+    values and gets new tokens when the provider redirects back. Client id and secret come from
+    the connection unless the (re-shown) form gives them."""
+    _, posted = await _posted(request)
+    state = state_of(request)
+    summary = await _blocking(find_connection, state.environment, connection_id)
+    given = {key[len(PARAM) :]: value for key, value in posted.items() if key.startswith(PARAM) and value != ""}
+    try:
+        if not needs_sign_in(state.environment, summary.connector, summary.parameter_set):
+            raise InputError(f"connection {connection_id} does not sign in through a browser; create a new one")
+        sign_in = await _blocking(
+            state.environment.begin_sign_in,
+            summary.connector,
+            given,
+            redirect_uri=redirect_uri(request),
+            parameter_set=summary.parameter_set,
+            connection_id=connection_id,
+            client=state.client,
+        )
+    except ConnectorkitError as exc:
+        form = await _blocking(_reconnect_form, state.environment, connection_id)
+        secret_names = {f.name for f in form.fields if f.secret}
+        form.values.update({k: v for k, v in given.items() if k not in secret_names})
+        title = f"Sign in again: {connection_id}"
+        shown = Redactor([given[name] for name in secret_names if name in given]).text(str(exc))
+        return render(request, "reconnect.html", status_for(exc), title=title, form=form, error=shown)
+    return RedirectResponse(sign_in.url, status_code=303)
 
 
 @router.post("/connections/{connection_id}/test")
@@ -390,30 +600,45 @@ def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
-async def _operation_context(request: Request, name: str, operation: str) -> tuple[OperationDetail, list[Any]]:
+async def _operation_context(request: Request, name: str, operation: str) -> tuple[OperationPage, list[Any]]:
     environment = state_of(request).environment
     package = await _blocking(environment.package, name)
     detail = describe.describe_operation(package, name, operation)
+    op = find_operation(package.swagger, operation)
     connections = await _blocking(environment.connections, name)
-    return detail, connections
+    return OperationPage(package.swagger, op, detail, declares_dynamic_schema(package.swagger, op)), connections
+
+
+@dataclass
+class OperationPage:
+    swagger: Swagger
+    op: Operation
+    detail: OperationDetail
+    dynamic_schema: bool
+
+
+def _page_context(page: OperationPage, fields: list[FormField], connections: list[Any], chosen: str) -> dict[str, Any]:
+    return {
+        "title": f"{page.detail.connector}: {page.detail.operation_id}",
+        "operation": page.detail,
+        "fields": fields,
+        "connections": connections,
+        "chosen": chosen,
+        "all_pages": False,
+        "result": None,
+        "warnings": [],
+        "dynamic_schema": page.dynamic_schema,
+        "pretty": _pretty,
+    }
 
 
 @router.get("/connectors/{name}/operations/{operation}")
 async def operation_page(request: Request, name: str, operation: str, connection: str | None = None) -> Response:
     _session(request)
-    detail, connections = await _operation_context(request, name, operation)
+    page, connections = await _operation_context(request, name, operation)
     chosen = connection or (connections[-1].id if connections else "")
     return render(
-        request,
-        "operation.html",
-        title=f"{name}: {detail.operation_id}",
-        operation=detail,
-        fields=operation_fields(detail, None),
-        connections=connections,
-        chosen=chosen,
-        all_pages=False,
-        result=None,
-        pretty=_pretty,
+        request, "operation.html", **_page_context(page, operation_fields(page.detail, None), connections, chosen)
     )
 
 
@@ -421,34 +646,174 @@ async def operation_page(request: Request, name: str, operation: str, connection
 async def run_operation(request: Request, name: str, operation: str) -> Response:
     _, posted = await _posted(request)
     state = state_of(request)
-    detail, connections = await _operation_context(request, name, operation)
-    fields = operation_fields(detail, posted)
+    page, connections = await _operation_context(request, name, operation)
+    fields = operation_fields(page.detail, posted)
     chosen = posted.get("connection", "")
-    all_pages = posted.get("all_pages") == "on"
-    context: dict[str, Any] = {
-        "title": f"{name}: {detail.operation_id}",
-        "operation": detail,
-        "fields": fields,
-        "connections": connections,
-        "chosen": chosen,
-        "all_pages": all_pages,
-        "result": None,
-        "pretty": _pretty,
-    }
+    context = _page_context(page, fields, connections, chosen)
+    context["all_pages"] = posted.get("all_pages") == "on"
     if not any(c.id == chosen for c in connections):
         return render(request, "operation.html", 400, error="Choose a connection of this connector first.", **context)
 
-    def run() -> Any:
+    def run() -> tuple[Any, list[str]]:
         with redacted_errors(state.environment, chosen):
             arguments = arguments_from(fields, posted)
-            result = state.environment.call(chosen, operation, arguments, client=state.client, all_pages=all_pages)
-        return present(result, Redactor(result.secrets))
+            result = state.environment.call(
+                chosen, operation, arguments, client=state.client, all_pages=context["all_pages"]
+            )
+        redactor = Redactor(result.secrets)
+        warnings = [redactor.text(w) for w in response_warnings(page.swagger, page.op, result)]
+        return present(result, redactor), warnings
 
     try:
-        context["result"] = await _blocking(run)
+        context["result"], context["warnings"] = await _blocking(run)
     except ConnectorkitError as exc:
         return render(request, "operation.html", status_for(exc), error=str(exc), **context)
     return render(request, "operation.html", **context)
+
+
+# dynamic schemas
+
+DYNAMIC_SCHEMA_KEYS = ("x-ms-dynamic-schema", "x-ms-dynamic-properties")
+
+
+def declares_dynamic_schema(swagger: Swagger, op: Operation) -> bool:
+    """Whether x-ms-dynamic-schema / -properties appears anywhere in the operation's parameters
+    or responses (following local $refs once each), so the page offers to fetch them."""
+    seen: set[str] = set()
+
+    def walk(node: Any) -> bool:
+        if isinstance(node, list):
+            return any(walk(item) for item in node)
+        if not isinstance(node, dict):
+            return False
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            if ref in seen:
+                return False
+            seen.add(ref)
+            return walk(swagger.resolve(ref))
+        return any(key in node for key in DYNAMIC_SCHEMA_KEYS) or any(walk(value) for value in node.values())
+
+    return walk([param.raw for param in op.parameters]) or walk(op.raw.get("responses"))
+
+
+# the response check
+
+MAX_WARNINGS = 20
+_DRAFT4_TYPES = {"array", "boolean", "integer", "null", "number", "object", "string"}
+_SCHEMA_MAPS = ("properties", "patternProperties", "definitions")
+_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf")
+_SCHEMA_ONES = ("additionalProperties", "not", "additionalItems")
+
+
+def response_warnings(swagger: Swagger, op: Operation, result: Result) -> list[str]:
+    """The response body against the operation's declared schema for its status (or
+    ``default``), as the designer's Test page flags mismatches (runtime-semantics.md section
+    7.7): Draft 4 semantics, local $refs, x-ms-* keys ignored. No schema or no JSON: nothing."""
+    schema = _declared_schema(swagger, op, result.response.status)
+    if schema is None:
+        return []
+    pages = result.pages if len(result.pages) > 1 else [result.response]
+    validator = Draft4Validator(schema)
+    warnings: list[str] = []
+    for number, response in enumerate(pages, start=1):
+        if not response.has_json:
+            continue
+        where = f"page {number} response body" if len(pages) > 1 else "response body"
+        for error in validator.iter_errors(response.json):
+            warnings.append(_describe(where, error))
+    if len(warnings) > MAX_WARNINGS:
+        warnings = [*warnings[:MAX_WARNINGS], f"… and {len(warnings) - MAX_WARNINGS} more mismatches"]
+    return warnings
+
+
+def _declared_schema(swagger: Swagger, op: Operation, status: int) -> dict[str, Any] | None:
+    """The schema to check against, cleaned for Draft 4, with the definition's ``definitions``
+    beside it so ``#/definitions/...`` references resolve; other local references are inlined."""
+    responses = op.raw.get("responses")
+    if not isinstance(responses, dict):
+        return None
+    declared = responses.get(str(status), responses.get("default"))
+    declared = swagger.deref(declared, "")[0]
+    raw = declared.get("schema") if isinstance(declared, dict) else None
+    if not isinstance(raw, dict):
+        return None
+    definitions = swagger.doc.get("definitions")
+    cleaned = {
+        "allOf": [_draft4(swagger, raw, frozenset())],
+        "definitions": {
+            name: _draft4(swagger, value, frozenset())
+            for name, value in (definitions.items() if isinstance(definitions, dict) else [])
+        },
+    }
+    return cleaned
+
+
+def _draft4(swagger: Swagger, schema: Any, inlined: frozenset[str]) -> Any:
+    """A Swagger schema as Draft 4 reads it: x-ms-* keys dropped, ``type: file`` and a boolean
+    ``required`` (older definitions) removed, ``x-nullable`` allowing null."""
+    if not isinstance(schema, dict):
+        return schema if isinstance(schema, bool) else {}
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        if ref.startswith("#/definitions/") or not ref.startswith("#/") or ref in inlined:
+            return {"$ref": ref} if ref.startswith("#/definitions/") else {}
+        return _draft4(swagger, swagger.resolve(ref), inlined | {ref})
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key.startswith("x-ms-"):
+            continue
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {name: _draft4(swagger, child, inlined) for name, child in value.items()}
+        elif key in _SCHEMA_LISTS and isinstance(value, list):
+            out[key] = [_draft4(swagger, child, inlined) for child in value]
+        elif key in _SCHEMA_ONES or key == "items":
+            out[key] = (
+                [_draft4(swagger, child, inlined) for child in value]
+                if isinstance(value, list)
+                else _draft4(swagger, value, inlined)
+            )
+        else:
+            out[key] = value
+    if not isinstance(out.get("type"), str) or out["type"] not in _DRAFT4_TYPES:
+        out.pop("type", None)
+    elif schema.get("x-nullable") is True:
+        out["type"] = [out["type"], "null"]
+    if not isinstance(out.get("required"), list):
+        out.pop("required", None)
+    return out
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def _describe(where: str, error: ValidationError) -> str:
+    """One mismatch, naming the JSON pointer; values of the body are not repeated (they are on
+    the page already, redacted), except through jsonschema's own wording for rarer keywords."""
+    pointer = "".join(f"/{str(step).replace('~', '~0').replace('/', '~1')}" for step in error.absolute_path)
+    place = f"{where} {pointer}" if pointer else where
+    expected = error.validator_value
+    if error.validator == "type":
+        shown = " or ".join(expected) if isinstance(expected, list) else str(expected)
+        return f"{place}: expected {shown}, got {_json_type(error.instance)}"
+    if error.validator == "required":
+        return f"{place}: {error.message}"
+    if error.validator == "enum":
+        return f"{place}: not one of the declared values"
+    if error.validator == "additionalProperties":
+        return f"{place}: {error.message}"
+    return f"{place}: does not meet {error.validator} {json.dumps(expected, ensure_ascii=False)[:80]}"
 
 
 # history

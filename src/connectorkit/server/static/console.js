@@ -1,5 +1,8 @@
-// Fills x-ms-dynamic-values / x-ms-dynamic-list dropdowns on the operation page from the
-// choices API. The console's session cookie authenticates; the CSRF token goes in a header.
+// The operation page's two design-time lookups, through the management API: the dropdowns of
+// x-ms-dynamic-values / x-ms-dynamic-list parameters (filled from the choices API), and the
+// "Fetch dynamic schema" button (x-ms-dynamic-schema / -properties, from the schemas API).
+// The console's session cookie authenticates; the CSRF token goes in a header. Everything the
+// API answers is shown with textContent, never as HTML.
 "use strict";
 
 (function () {
@@ -7,9 +10,9 @@
   if (!form) return;
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const connection = document.getElementById("connection");
-  const dynamics = Array.from(form.querySelectorAll("select[data-dynamic]"));
-  if (!connection || dynamics.length === 0) return;
+  if (!connection) return;
 
+  // The values of the operation's other parameters, which lookups may depend on.
   function otherArguments(except) {
     const params = new URLSearchParams();
     for (const element of form.elements) {
@@ -20,6 +23,18 @@
     return params;
   }
 
+  async function getJson(path, params) {
+    const url = "/api/connections/" + encodeURIComponent(connection.value) + path + "?" + params.toString();
+    const response = await fetch(url, { headers: { "X-CSRF-Token": csrf, Accept: "application/json" }, credentials: "same-origin" });
+    const body = await response.json();
+    if (!response.ok) throw new Error(body.detail || "HTTP " + response.status);
+    return body;
+  }
+
+  // dynamic values
+
+  const dynamics = Array.from(form.querySelectorAll("select[data-dynamic]"));
+
   function status(select, text) {
     const note = form.querySelector('.dynamic-status[data-for="' + CSS.escape(select.dataset.dynamic) + '"]');
     if (note) note.textContent = text;
@@ -29,15 +44,9 @@
     const params = otherArguments(select);
     params.set("operation", form.dataset.operation);
     params.set("parameter", select.dataset.dynamic);
-    const url = "/api/connections/" + encodeURIComponent(connection.value) + "/choices?" + params.toString();
     status(select, "loading values…");
     try {
-      const response = await fetch(url, { headers: { "X-CSRF-Token": csrf, Accept: "application/json" }, credentials: "same-origin" });
-      const body = await response.json();
-      if (!response.ok) {
-        status(select, "could not load the values: " + (body.detail || response.status));
-        return;
-      }
+      const body = await getJson("/choices", params);
       const keep = select.value || select.dataset.value;
       select.replaceChildren(new Option("", ""));
       for (const choice of body) {
@@ -46,7 +55,7 @@
       }
       status(select, body.length + " values");
     } catch (error) {
-      status(select, "could not load the values: " + error);
+      status(select, "could not load the values: " + error.message);
     }
   }
 
@@ -55,10 +64,68 @@
     dynamics.forEach(load);
   }
 
-  connection.addEventListener("change", loadAll);
-  form.addEventListener("change", function (event) {
-    const target = event.target;
-    if (target !== connection && target.name && target.name.startsWith("arg.") && !target.dataset.dynamic) loadAll();
+  if (dynamics.length > 0) {
+    connection.addEventListener("change", loadAll);
+    form.addEventListener("change", function (event) {
+      const target = event.target;
+      if (target !== connection && target.name && target.name.startsWith("arg.") && !target.dataset.dynamic) loadAll();
+    });
+    loadAll();
+  }
+
+  // dynamic schemas
+
+  const fetchSchemas = document.getElementById("fetch-schemas");
+  const results = document.getElementById("schema-results");
+  if (!fetchSchemas || !results) return;
+
+  function element(tag, text, className) {
+    const node = document.createElement(tag);
+    if (text !== undefined) node.textContent = text;
+    if (className) node.className = className;
+    return node;
+  }
+
+  function showSchema(item) {
+    const box = element("div", undefined, "schema-item");
+    box.dataset.location = item.location;
+    box.append(element("h3", item.location + (item.operationId ? " · from " + item.operationId : "")));
+    if (item.error) {
+      box.append(element("p", item.error, "error-text"));
+    } else if (item.properties.length === 0) {
+      box.append(element("p", "The fetched schema declares no properties.", "muted"));
+    } else {
+      const list = element("ul");
+      const declared = (item.schema && item.schema.properties) || {};
+      for (const name of item.properties) {
+        const entry = element("li");
+        entry.append(element("code", name));
+        const type = declared[name] && declared[name].type;
+        if (type) entry.append(document.createTextNode(" " + type));
+        list.append(entry);
+      }
+      box.append(list);
+    }
+    return box;
+  }
+
+  fetchSchemas.addEventListener("click", async function () {
+    if (!connection.value) {
+      results.replaceChildren(element("p", "Choose a connection first.", "error-text"));
+      return;
+    }
+    const params = otherArguments(null);
+    params.set("operation", form.dataset.operation);
+    results.replaceChildren(element("p", "fetching…", "muted"));
+    fetchSchemas.disabled = true;
+    try {
+      const body = await getJson("/schemas", params);
+      results.replaceChildren(...body.map(showSchema));
+      if (body.length === 0) results.append(element("p", "No dynamic schema was found.", "muted"));
+    } catch (error) {
+      results.replaceChildren(element("p", "could not fetch the schema: " + error.message, "error-text"));
+    } finally {
+      fetchSchemas.disabled = false;
+    }
   });
-  loadAll();
 })();
