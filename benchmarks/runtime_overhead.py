@@ -299,6 +299,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=200, help="calls per path before measuring")
     parser.add_argument("--clients", type=int, default=4, help="client threads for throughput")
     parser.add_argument("--seconds", type=float, default=3.0, help="duration of each throughput run")
+    parser.add_argument("--rounds", type=int, default=3, help="throughput runs per path, taking turns (median shown)")
     parser.add_argument("--profile-calls", type=int, default=300)
     args = parser.parse_args()
 
@@ -325,7 +326,7 @@ def main() -> None:
             if server:
                 port = free_port()
                 server_url = f"http://127.0.0.1:{port}/api/invoke"
-                budget = args.warmup + args.calls + int(args.seconds * 3000)
+                budget = args.warmup + args.calls + int(args.seconds * args.rounds * 3000)
                 pool = setup.connections(max(1, math.ceil(budget / PER_CONNECTION)))
                 context = process(
                     [sys.executable, "-c", SERVER, setup.db, str(port)],
@@ -336,18 +337,22 @@ def main() -> None:
                 if server_url is not None:
                     paths["server: POST /api/invoke"] = server_call(client, server_url, token, pool)
                 samples = latencies(paths, args.calls, args.warmup)
-                rates: dict[str, float] = {}
                 clients = ExitStack()  # one client per thread, closed after both runs
 
                 def fresh(make: Callable[[httpx.Client], Callable[[], None]]) -> Callable[[], Callable[[], None]]:
                     return lambda: make(clients.enter_context(httpx.Client()))
 
-                rates["direct httpx GET"] = throughput(fresh(setup.direct), args.clients, args.seconds)
+                # The two take turns, and the median of each is reported: on a shared machine one
+                # window alone can be off by a third.
+                makers = {"direct httpx GET": fresh(setup.direct)}
                 if server_url is not None:
                     url = server_url
-                    rates["server: POST /api/invoke"] = throughput(
-                        fresh(lambda c: server_call(c, url, token, pool)), args.clients, args.seconds
-                    )
+                    makers["server: POST /api/invoke"] = fresh(lambda c: server_call(c, url, token, pool))
+                runs: dict[str, list[float]] = {name: [] for name in makers}
+                for _ in range(args.rounds):
+                    for name, make in makers.items():
+                        runs[name].append(throughput(make, args.clients, args.seconds))
+                rates = {name: statistics.median(values) for name, values in runs.items()}
                 clients.close()
             profile_tables = (
                 profile(setup.environment_call(client), args.profile_calls) if args.profile_calls > 0 else []
@@ -377,7 +382,9 @@ def report(
     console.print(table)
     if not server:
         console.print("server: not available")
-    rate_table = Table(title=f"Throughput: {args.clients} client threads, {args.seconds:g} s each")
+    rate_table = Table(
+        title=f"Throughput: {args.clients} client threads, median of {args.rounds} runs of {args.seconds:g} s each"
+    )
     for column in ("path", "calls/s", "ratio to direct"):
         rate_table.add_column(column, justify="left" if column == "path" else "right")
     for name, rate in rates.items():
