@@ -15,6 +15,7 @@ from werkzeug import Response as WResponse
 from connectorkit.authoring.new import NewOptions, create_connector
 from connectorkit.authoring.source import read_spec
 from connectorkit.definition.package import ConnectorPackage
+from connectorkit.errors import InputError
 from connectorkit.runtime.invoke import BackendError, CustomCodeError, EngineOptions, invoke
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "petstore" / "swagger.json"
@@ -128,3 +129,39 @@ def test_custom_code_operations_are_refused(httpserver: HTTPServer, client: http
     package.script = "public class Script : ScriptBase {}"
     with pytest.raises(CustomCodeError, match="GetPet runs through the connector's custom code"):
         invoke(package, "GetPet", {"petId": 1}, {"api_key": KEY}, client=client)
+
+
+def test_a_handed_out_url_is_called_signed_and_through_the_policies(
+    httpserver: HTTPServer, client: httpx.Client
+) -> None:
+    """A polling Location or a subscription Location: the connection signs it, the operation's
+    policies apply, and a URL under the definition's base keeps that base."""
+    policy = {
+        "templateId": "setheader",
+        "title": "Tenant",
+        "parameters": {
+            "x-ms-apimTemplateParameter.name": "X-Tenant",
+            "x-ms-apimTemplateParameter.value": "acme",
+            "x-ms-apimTemplateParameter.existsAction": "override",
+            "x-ms-apimTemplate-policySection": "Request",
+        },
+    }
+    httpserver.expect_request(
+        "/v1/pets/poll", method="GET", query_string="since=2026-11-21T00%3A00%3A00Z&x=a%20b",
+        headers={"X-Api-Key": KEY, "X-Tenant": "acme"},
+    ).respond_with_data("", status=202)  # fmt: skip
+    httpserver.expect_request("/hooks/7", method="DELETE", headers={"X-Api-Key": KEY}).respond_with_data("", 204)
+    package = _package(httpserver, policyTemplateInstances=[policy])
+    base = f"http://127.0.0.1:{httpserver.port}"
+    polled = invoke(
+        package, "ListPets", {}, {"api_key": KEY}, client=client,
+        target_url=f"{base}/v1/pets/poll?since=2026-11-21T00:00:00Z&x=a%20b",
+    )  # fmt: skip
+    assert polled.response.status == 202
+    assert (polled.request.base_url, polled.request.path) == (f"{base}/v1", "/pets/poll")
+    deleted = invoke(
+        package, "CreatePet", {}, {"api_key": KEY}, client=client, target_url=f"{base}/hooks/7", method="DELETE"
+    )
+    assert deleted.response.status == 204 and deleted.request.base_url == base
+    with pytest.raises(InputError, match="not an absolute http"):
+        invoke(package, "ListPets", {}, {"api_key": KEY}, client=client, target_url="/relative")

@@ -514,9 +514,13 @@ class LocalEnvironment:
         client: httpx.Client,
         all_pages: bool = False,
         options: EngineOptions | None = None,
+        target_url: str | None = None,
+        method: str | None = None,
     ) -> Result:
         """Call an action with the connection's credentials, refreshing its token first when it
-        is about to expire (and once more after a 401, see ``refresh_on_401``)."""
+        is about to expire (and once more after a 401, see ``refresh_on_401``). ``target_url`` and
+        ``method`` call a URL the backend handed out (a polling or subscription ``Location``)
+        through the operation, see :func:`~connectorkit.runtime.invoke.invoke`."""
         connection, (number, digest) = self.store.connection_with_connector(
             connection_id, max_age=self.config.connection_cache_seconds
         )
@@ -541,7 +545,7 @@ class LocalEnvironment:
             def attempt() -> Result:
                 return invoke(
                     signer.package, operation_id, arguments, signer.values, client=client, all_pages=all_pages,
-                    options=options or self.engine_options,
+                    options=options or self.engine_options, target_url=target_url, method=method,
                 )  # fmt: skip
 
             result = attempt()

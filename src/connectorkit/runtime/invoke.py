@@ -25,7 +25,15 @@ from connectorkit.definition.package import ConnectorPackage
 from connectorkit.errors import ConnectorkitError
 from connectorkit.runtime.model import Call, Headers, Request, Response
 from connectorkit.runtime.policies import PolicyOptions, apply_request_policies, apply_response_policies
-from connectorkit.runtime.request import PathEncoding, build_request, find_operation, next_page_request
+from connectorkit.runtime.request import (
+    PathEncoding,
+    build_request,
+    find_operation,
+    next_page_request,
+    request_for_url,
+    sign_request,
+    swagger_base_url,
+)
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
@@ -207,11 +215,19 @@ def invoke(
     all_pages: bool = False,
     sleep: Callable[[float], None] = time.sleep,
     base_url: str | None = None,
+    target_url: str | None = None,
+    method: str | None = None,
 ) -> Result:
     """Call ``operation_id`` of ``package`` with ``arguments``, signed with ``connection``.
 
     ``base_url`` replaces the definition's scheme + host + basePath (a mock or a staging host);
-    host-changing policies such as ``dynamichosturl`` still apply after it."""
+    host-changing policies such as ``dynamichosturl`` still apply after it.
+
+    ``target_url`` calls a URL the backend handed out instead of the operation's path: a polling
+    trigger's ``Location`` (the next poll) or a webhook subscription's ``Location`` (with
+    ``method="DELETE"`` to unsubscribe). The request is signed by the connection and passes
+    through the operation's policies, as it would through the platform's runtime (runtime-
+    semantics.md section 4); ``arguments`` are not used then."""
     options = options or EngineOptions()
     swagger = package.swagger
     op = find_operation(swagger, operation_id)
@@ -222,11 +238,18 @@ def invoke(
             f"operation {op.operation_id} runs through the connector's custom code (script.csx), "
             "which cannot run locally"
         )
-    request = build_request(
-        swagger, op.operation_id or operation_id, arguments, connection,
-        connection_parameters=properties.connectionParameters, base_url=base_url,
-        path_encoding=options.path_encoding,
-    )  # fmt: skip
+    if target_url is not None:
+        request = request_for_url(method or op.method, target_url, under=base_url or swagger_base_url(swagger))
+        sign_request(request, swagger, connection, connection_parameters=properties.connectionParameters)
+        arguments = {}
+    else:
+        request = build_request(
+            swagger, op.operation_id or operation_id, arguments, connection,
+            connection_parameters=properties.connectionParameters, base_url=base_url,
+            path_encoding=options.path_encoding,
+        )  # fmt: skip
+        if method is not None:
+            request.method = method.upper()
     call = Call(op.operation_id or operation_id, dict(connection), request)
     sender = _Sender(client, options, sleep)
     policies = properties.policyTemplateInstances or []

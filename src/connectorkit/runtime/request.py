@@ -34,6 +34,9 @@ __all__ = [
     "build_request",
     "find_operation",
     "next_page_request",
+    "request_for_url",
+    "sign_request",
+    "swagger_base_url",
 ]
 
 PathEncoding = Literal["gateway", "client"]
@@ -133,21 +136,45 @@ def next_page_request(swagger: Swagger, op: Operation, response: Response, previ
     parts = urlsplit(absolute)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise InputError(f"the next link of operation {op.operation_id!r} is not an http(s) URL")
-    base = previous.base_url.rstrip("/")
-    without_query = f"{parts.scheme}://{parts.netloc}{parts.path}"
-    if without_query == base or without_query.startswith(base + "/"):
-        base_url, path = previous.base_url, without_query[len(base) :] or "/"
-    else:
-        base_url, path = f"{parts.scheme}://{parts.netloc}", parts.path or "/"
     headers = Headers(previous.headers.items())
     headers.remove("Content-Type")
+    return request_for_url("GET", absolute, under=previous.base_url, headers=headers)
+
+
+def request_for_url(method: str, url: str, *, under: str | None = None, headers: Headers | None = None) -> Request:
+    """A request for an absolute http(s) URL the backend handed out: a next link, a polling
+    trigger's ``Location``, a webhook subscription's ``Location``. When the URL lies under the
+    base URL ``under``, that base is kept, so host-rewriting policies still apply to it. Query
+    values are decoded here and re-encoded by :attr:`Request.url`."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InputError(f"{url!r} is not an absolute http(s) URL")
+    without_query = f"{parts.scheme}://{parts.netloc}{parts.path}"
+    base = (under or "").rstrip("/")
+    if base and (without_query == base or without_query.startswith(base + "/")):
+        base_url, path = under or "", without_query[len(base) :] or "/"
+    else:
+        base_url, path = f"{parts.scheme}://{parts.netloc}", parts.path or "/"
     return Request(
-        method="GET",
+        method=method.upper(),
         base_url=base_url,
         path=path,
         query=parse_qsl(parts.query, keep_blank_values=True),
-        headers=headers,
+        headers=headers if headers is not None else Headers(),
     )
+
+
+def sign_request(
+    request: Request,
+    swagger: Swagger,
+    connection: Mapping[str, Any],
+    *,
+    security_scheme: str | None = None,
+    connection_parameters: Mapping[str, ConnectionParameter] | None = None,
+) -> None:
+    """Add the connection's credentials to any request (API key, basic or bearer), as
+    :func:`build_request` does for the requests it builds."""
+    _apply_auth(request, swagger, connection, security_scheme, connection_parameters)
 
 
 # -- building
@@ -498,6 +525,11 @@ def _parse_json(content: bytes) -> Any:
 
 
 # -- URL, media types
+
+
+def swagger_base_url(swagger: Swagger) -> str | None:
+    """The definition's base URL (§1.1), or None when it has no host."""
+    return _base_url(swagger) if swagger.host else None
 
 
 def _base_url(swagger: Swagger) -> str:
