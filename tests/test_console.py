@@ -424,7 +424,8 @@ def test_sign_in_again_fixes_a_connection_whose_refresh_failed(app: TestClient, 
         {"access_token": "PLANTED-at-2", "refresh_token": "PLANTED-rt-2", "expires_in": 3600, "token_type": "Bearer"}
     )
     back = app.get("/oauth/redirect", params={"code": "c2", "state": state.group(1)})
-    assert back.status_code == 303 and back.headers["location"].endswith(f"created={connection_id}")  # same id
+    assert back.status_code == 303 and back.headers["location"].endswith(f"signed_in={connection_id}")  # same id
+    assert f"Signed in again: connection {connection_id} has new tokens." in app.get(back.headers["location"]).text
 
     httpserver.expect_request("/v1/owners", headers={"Authorization": "Bearer PLANTED-at-2"}).respond_with_json({})
     fixed = app.post(f"/console/connections/{connection_id}/test", data={"csrf": csrf})

@@ -151,8 +151,10 @@ def create_app(
         signed_in = state.gate.session(request.cookies.get(SESSION_COOKIE)) is not None
         sign_in_state = request.query_params.get("state")
         if status == 200 and signed_in and sign_in_state:
-            connection_id = state.environment.sign_in_status(sign_in_state).connection_id or ""
-            return RedirectResponse(f"/console/connections?created={quote(connection_id)}", status_code=303)
+            record = state.environment.store.get_sign_in(sign_in_state)
+            connection_id = record.connection_id or ""
+            kind = "signed_in" if record.target_connection_id else "created"
+            return RedirectResponse(f"/console/connections?{kind}={quote(connection_id)}", status_code=303)
         return HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-store"})
 
     return app

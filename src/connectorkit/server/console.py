@@ -376,9 +376,15 @@ async def connect(request: Request, name: str) -> Response:
 
 
 @router.get("/connections")
-async def connections_page(request: Request, created: str | None = None) -> Response:
+async def connections_page(request: Request, created: str | None = None, signed_in: str | None = None) -> Response:
     _session(request)
-    message = f"Created connection {created}." if created else None
+    message = (
+        f"Created connection {created}."
+        if created
+        else f"Signed in again: connection {signed_in} has new tokens."
+        if signed_in
+        else None
+    )
     return await _connections(request, message=message)
 
 
