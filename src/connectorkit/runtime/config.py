@@ -33,6 +33,7 @@ given explicitly)::
     dynamic_host_replaces_base_path = true
     strip_value_quotes = true
     strict = false
+    strip_trigger_prefix = true
 
 An unknown key or a value of the wrong type is an input error naming the file and the key, so a
 typo never silently falls back to a default.

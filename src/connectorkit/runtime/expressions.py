@@ -432,6 +432,23 @@ def evaluate_value_in(template: str, scope: Scope) -> Any:
     return evaluate_in(template, scope)
 
 
+def evaluate_complete_in(template: str, scope: Scope) -> str:
+    """Like :func:`evaluate_in`, but an expression that finds no value raises
+    :class:`ExpressionError` instead of splicing ``""``: a ``pollingtrigger`` whose
+    ``triggerConfig`` finds nothing (an empty page) keeps its previous state rather than asking
+    the backend for ``lastModifiedDateTime gt `` (runtime-semantics.md §4.3)."""
+    out: list[str] = []
+    for part in parse_template(template):
+        if isinstance(part, str):
+            out.append(part)
+            continue
+        value = _evaluate_expr(part, scope, template)
+        if value is MISSING or value is None:
+            raise ExpressionError(f"policy expression {template!r} found no value")
+        out.append(to_text(value))
+    return "".join(out)
+
+
 def is_single_expression(template: str) -> bool:
     segments = parse_template(template)
     return len(segments) == 1 and isinstance(segments[0], _Expr)

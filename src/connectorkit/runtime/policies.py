@@ -70,6 +70,9 @@ class PolicyOptions:
       ``'{@item()['id']}-...'``) loses the quotes.
     - ``strict``: a connection parameter or environment variable with no value and no default is
       an error instead of ``""``.
+    - ``strip_trigger_prefix``: ``pollingtrigger`` calls the backend at the operation's path minus
+      its leading ``/trigger`` segment (runtime-semantics.md §4.3, inferred from all 39 corpus
+      operations); ``False`` sends the path as written.
     """
 
     header_append: Literal["join", "repeat"] = "join"
@@ -78,6 +81,7 @@ class PolicyOptions:
     dynamic_host_replaces_base_path: bool = True
     strip_value_quotes: bool = True
     strict: bool = False
+    strip_trigger_prefix: bool = True
 
 
 @dataclass
@@ -553,8 +557,33 @@ def _connection_status(instance: _Instance, run: _Run) -> None:
         _ok(instance, run)
 
 
+TRIGGER_PREFIX = "/trigger"
+
+
+def strip_trigger_prefix(path: str) -> str:
+    """``path`` without its leading ``/trigger`` segment (``/trigger/me/feed`` → ``/me/feed``);
+    other paths unchanged. The segment only makes swagger paths unique [INFERRED, §4.3]."""
+    if path == TRIGGER_PREFIX:
+        return "/"
+    if path.startswith(TRIGGER_PREFIX + "/"):
+        return path[len(TRIGGER_PREFIX) :]
+    return path
+
+
 def _polling_trigger(instance: _Instance, run: _Run) -> None:
-    run.outcome.notes.append(f"policy {instance.label}: pollingtrigger is not run on actions; skipped")
+    """On the request side: the backend is called at the operation's path minus its leading
+    ``/trigger`` segment, as every corpus connector's backend evidently expects (runtime-semantics.md
+    §4.3, [INFERRED]; ``PolicyOptions.strip_trigger_prefix``). The polling itself (state, items,
+    ``triggerConfig``) is :mod:`connectorkit.runtime.triggers`'s work, not a per-call policy."""
+    request = run.call.request
+    stripped = strip_trigger_prefix(request.path) if run.options.strip_trigger_prefix else request.path
+    if stripped != request.path:
+        request.path = stripped
+        _ok(instance, run)
+        return
+    run.outcome.notes.append(
+        f"policy {instance.label}: no /trigger prefix stripped; the polling state is kept by the trigger runtime"
+    )
 
 
 _HANDLERS: dict[str, Callable[[_Instance, _Run], None]] = {
@@ -586,4 +615,5 @@ __all__ = [
     "SideRequestError",
     "apply_request_policies",
     "apply_response_policies",
+    "strip_trigger_prefix",
 ]
