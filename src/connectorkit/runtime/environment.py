@@ -11,7 +11,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -516,11 +516,14 @@ class LocalEnvironment:
         options: EngineOptions | None = None,
         target_url: str | None = None,
         method: str | None = None,
+        extra_secrets: Iterable[str] = (),
     ) -> Result:
         """Call an action with the connection's credentials, refreshing its token first when it
         is about to expire (and once more after a 401, see ``refresh_on_401``). ``target_url`` and
         ``method`` call a URL the backend handed out (a polling or subscription ``Location``)
-        through the operation, see :func:`~connectorkit.runtime.invoke.invoke`."""
+        through the operation, see :func:`~connectorkit.runtime.invoke.invoke`. ``extra_secrets``
+        are masked in history and in the result like the connection's own (a webhook's callback
+        URL carries a token)."""
         connection, (number, digest) = self.store.connection_with_connector(
             connection_id, max_age=self.config.connection_cache_seconds
         )
@@ -560,8 +563,9 @@ class LocalEnvironment:
             error = str(exc)
             raise
         finally:
+            hidden = [*signer.secrets(), *extra_secrets]
             if result is not None:
-                result.secrets = signer.secrets()
+                result.secrets = hidden
             self.store.record_call(
                 connection.id,
                 operation_id,
@@ -569,7 +573,7 @@ class LocalEnvironment:
                 result.response.status if result else None,
                 (time.perf_counter() - started) * 1000,
                 error,
-                secrets=signer.secrets(),
+                secrets=hidden,
                 wait=False,
             )
 
