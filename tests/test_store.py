@@ -40,6 +40,7 @@ from connectorkit.runtime.store.db import (
     head_revision,
 )
 from connectorkit.runtime.store.models import Base, ConnectorFileRow
+from postgres import fresh_database
 
 API_KEY = "sk-planted-API-KEY-5f1e9a"
 PASSWORD = "p@ss w/rd&planted"
@@ -536,13 +537,9 @@ def test_concurrent_reads_while_writing(db_path: Path) -> None:
 # PostgreSQL
 
 
-POSTGRES_URL = os.environ.get("CONNECTORKIT_TEST_POSTGRES_URL")
-
-
-@pytest.mark.skipif(not POSTGRES_URL, reason="set CONNECTORKIT_TEST_POSTGRES_URL to run against PostgreSQL")
 def test_postgresql_round_trip() -> None:
-    assert POSTGRES_URL is not None
-    with Store(POSTGRES_URL, key=generate_key()) as store:
+    """A private throwaway server (tests/postgres.py), or CONNECTORKIT_TEST_POSTGRES_URL's."""
+    with fresh_database() as url, Store(url, key=generate_key()) as store:
         name = f"pg-{os.getpid()}"
         assert store.save_connector(name, {"a": b"1"}) >= 1
         connection_id = store.create_connection(name, {"api_key": API_KEY}, {"api_key"})

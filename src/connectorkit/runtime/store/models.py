@@ -140,3 +140,45 @@ class SignInRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class TriggerRow(Base):
+    """A durable trigger: a polling trigger's cursor or a webhook subscription, with the lease a
+    worker holds while it polls (so two workers never poll the same trigger at once)."""
+
+    __tablename__ = "triggers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    connection_id: Mapped[str] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"), index=True)
+    connector: Mapped[str] = mapped_column(String(255), index=True)
+    operation_id: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))
+    arguments: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    callback_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
+    """SHA-256 of the webhook callback token; the token itself is never stored."""
+    target_url: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TriggerEventRow(Base):
+    """An event a trigger produced. The unique (trigger, key) pair is what makes delivery
+    exactly-once: an event seen again (a replayed poll, a retried callback) is not stored twice."""
+
+    __tablename__ = "trigger_events"
+    __table_args__ = (UniqueConstraint("trigger_id", "event_key", name="uq_trigger_events_trigger_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    trigger_id: Mapped[str] = mapped_column(ForeignKey("triggers.id", ondelete="CASCADE"), index=True)
+    event_key: Mapped[str] = mapped_column(String(255))
+    body: Mapped[Any] = mapped_column(JSON, nullable=True)
+    problems: Mapped[list[str]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    attempts: Mapped[int] = mapped_column(Integer)

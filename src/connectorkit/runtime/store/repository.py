@@ -16,19 +16,21 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from sqlalchemy import Connection as SAConnection
-from sqlalchemy import Engine, bindparam, delete, func, insert, select
+from sqlalchemy import Engine, Executable, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from connectorkit.errors import InputError
+from connectorkit.errors import ConnectorkitError, InputError
 from connectorkit.runtime.model import Request
 from connectorkit.runtime.store.db import (
     create_store_engine,
@@ -45,6 +47,8 @@ from connectorkit.runtime.store.models import (
     ConnectorRow,
     ConnectorVersionRow,
     SignInRow,
+    TriggerEventRow,
+    TriggerRow,
 )
 from connectorkit.runtime.store.secrets import (
     KEY_FILE_NAME,
@@ -745,6 +749,355 @@ class Store:
             for row in rows
         ]
 
+    # triggers
+
+    def create_trigger(
+        self,
+        connection_id: str,
+        operation_id: str,
+        kind: str,
+        arguments: Mapping[str, Any],
+        *,
+        state: Mapping[str, Any] | None = None,
+        callback_digest: str | None = None,
+        target_url: str | None = None,
+        next_due_at: datetime | None = None,
+    ) -> TriggerRecord:
+        """Store an active trigger of connection ``connection_id`` and return it. ``kind`` is
+        ``polling`` or ``webhook``; ``next_due_at`` (default now) is when a polling trigger is
+        first due (webhook triggers are never due: pass None for them and nothing claims them).
+        ``callback_digest`` is the hash of a webhook's callback token (the token is never stored)."""
+        if kind not in TRIGGER_KINDS:
+            raise InputError(f"trigger kind must be one of {', '.join(TRIGGER_KINDS)}, got {kind!r}")
+        _check_name(operation_id, "trigger operation id")
+        _check_json_value({"arguments": dict(arguments), "state": dict(state or {})}, "trigger arguments and state")
+        now = self._clock()
+        connector = select(ConnectionRow.connector).where(ConnectionRow.id == connection_id).scalar_subquery()
+        values = {
+            "id": uuid.uuid4().hex,
+            "connection_id": connection_id,
+            "connector": connector,
+            "operation_id": operation_id,
+            "kind": kind,
+            "arguments": dict(arguments),
+            "state": dict(state or {}),
+            "callback_digest": callback_digest,
+            "target_url": target_url,
+            "status": "active",
+            "next_due_at": (next_due_at or now) if kind == "polling" else next_due_at,
+            "created_at": now,
+            "updated_at": now,
+        }
+        try:
+            # One insert (the connector name copied from the connection inside it): a write
+            # first, so SQLite takes its write lock before reading anything.
+            with self.engine.begin() as connection:
+                row = connection.execute(insert(TriggerRow).values(values).returning(*_TRIGGER_COLUMNS)).one()
+        except IntegrityError:
+            with self.engine.connect() as connection:
+                if connection.scalar(select(ConnectionRow.id).where(ConnectionRow.id == connection_id)) is None:
+                    raise NotFoundError(f"no connection with id {connection_id!r} in the store") from None
+            raise InputError("another trigger already uses this callback token") from None
+        return _trigger_record(row)
+
+    def get_trigger(self, trigger_id: str) -> TriggerRecord:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(*_TRIGGER_COLUMNS).where(TriggerRow.id == trigger_id)).first()
+        if row is None:
+            raise NotFoundError(f"no trigger with id {trigger_id!r} in the store")
+        return _trigger_record(row)
+
+    def list_triggers(
+        self, connection_id: str | None = None, connector: str | None = None, status: str | None = None
+    ) -> list[TriggerRecord]:
+        """Triggers (of the connection / connector / in the status given), oldest first."""
+        query = select(*_TRIGGER_COLUMNS).order_by(TriggerRow.created_at, TriggerRow.id)
+        if connection_id is not None:
+            query = query.where(TriggerRow.connection_id == connection_id)
+        if connector is not None:
+            query = query.where(TriggerRow.connector == connector)
+        if status is not None:
+            query = query.where(TriggerRow.status == status)
+        with self.engine.connect() as connection:
+            return [_trigger_record(row) for row in connection.execute(query)]
+
+    def delete_trigger(self, trigger_id: str) -> TriggerRecord:
+        """Delete the trigger and its events; returns what it was (a webhook's subscription
+        Location is in its ``state``, for the caller that still has to unsubscribe)."""
+        with self.engine.begin() as connection:
+            row = connection.execute(
+                delete(TriggerRow).where(TriggerRow.id == trigger_id).returning(*_TRIGGER_COLUMNS)
+            ).first()
+        if row is None:
+            raise NotFoundError(f"no trigger with id {trigger_id!r} in the store")
+        return _trigger_record(row)
+
+    def set_trigger_status(
+        self,
+        trigger_id: str,
+        status: str,
+        error: str | None = None,
+        *,
+        next_due_at: datetime | None = None,
+    ) -> TriggerRecord:
+        """Set the status (``active``, ``stopped``, ``unauthenticated``, ``error``) and last error
+        (None clears it). ``next_due_at`` reschedules a polling trigger, e.g. when reactivating it."""
+        if status not in TRIGGER_STATUSES:
+            raise InputError(f"trigger status must be one of {', '.join(TRIGGER_STATUSES)}, got {status!r}")
+        values: dict[str, Any] = {"status": status, "last_error": error}
+        if next_due_at is not None:
+            values["next_due_at"] = next_due_at
+        return self._update_trigger(trigger_id, values)
+
+    def save_trigger_state(self, trigger_id: str, state: Mapping[str, Any]) -> TriggerRecord:
+        """Replace a trigger's state outside a poll, e.g. a webhook's subscription Location once
+        the subscribe call answered (the trigger is created first: its callback URL is needed)."""
+        _check_json_value(dict(state), "trigger state")
+        return self._update_trigger(trigger_id, {"state": dict(state)})
+
+    def _update_trigger(self, trigger_id: str, values: dict[str, Any]) -> TriggerRecord:
+        statement = update(TriggerRow).where(TriggerRow.id == trigger_id).values(**values, updated_at=self._clock())
+        with self.engine.begin() as connection:
+            row = connection.execute(statement.returning(*_TRIGGER_COLUMNS)).first()
+        if row is None:
+            raise NotFoundError(f"no trigger with id {trigger_id!r} in the store")
+        return _trigger_record(row)
+
+    def claim_due_triggers(
+        self, worker_id: str, now: datetime, lease_seconds: float, limit: int = 50
+    ) -> list[TriggerRecord]:
+        """Lease up to ``limit`` active triggers due at ``now`` (most overdue first) whose lease is
+        free or expired, for ``lease_seconds``, to ``worker_id`` (unique per worker process).
+
+        Atomic: two workers never claim the same trigger. PostgreSQL locks the chosen rows with
+        ``SELECT ... FOR UPDATE SKIP LOCKED`` (a concurrent worker takes others instead of
+        waiting); SQLite runs one ``UPDATE ... WHERE id IN (SELECT ...) RETURNING``, whose first
+        step takes the database's single write lock, so the choice and the claim cannot interleave
+        with another writer."""
+        _check_worker(worker_id)
+        if limit < 1 or lease_seconds <= 0:
+            raise InputError(f"claim needs limit >= 1 and lease_seconds > 0, got {limit} and {lease_seconds}")
+        expires = now + timedelta(seconds=lease_seconds)
+        due = (
+            select(TriggerRow.id)
+            .where(
+                TriggerRow.status == "active",
+                TriggerRow.next_due_at <= now,
+                or_(TriggerRow.lease_owner.is_(None), TriggerRow.lease_expires_at <= now),
+            )
+            .order_by(TriggerRow.next_due_at, TriggerRow.id)
+            .limit(limit)
+        )
+        claim = update(TriggerRow).values(lease_owner=worker_id, lease_expires_at=expires).returning(TriggerRow.id)
+        with self.engine.begin() as connection:
+            if connection.dialect.name == "sqlite":
+                claimed = list(connection.scalars(claim.where(TriggerRow.id.in_(due.scalar_subquery()))))
+            else:
+                ids = list(connection.scalars(due.with_for_update(skip_locked=True)))
+                claimed = list(connection.scalars(claim.where(TriggerRow.id.in_(ids)))) if ids else []
+            if not claimed:
+                return []
+            rows = connection.execute(select(*_TRIGGER_COLUMNS).where(TriggerRow.id.in_(claimed))).all()
+        records = [_trigger_record(row) for row in rows]
+        return sorted(records, key=lambda record: (record.next_due_at or now, record.id))
+
+    def renew_lease(self, trigger_id: str, worker_id: str, now: datetime, lease_seconds: float) -> datetime:
+        """Extend ``worker_id``'s lease on the trigger to ``now + lease_seconds`` and return the new
+        expiry; :class:`LeaseLostError` when the lease is no longer this worker's."""
+        expires = now + timedelta(seconds=lease_seconds)
+        with self.engine.begin() as connection:
+            self._take_lease(connection, trigger_id, worker_id, lease_owner=worker_id, lease_expires_at=expires)
+        return expires
+
+    def release(self, trigger_id: str, worker_id: str) -> bool:
+        """Give up ``worker_id``'s lease without polling (say, on shutdown): the trigger becomes
+        claimable at once. False when the lease was not this worker's (nothing changes)."""
+        with self.engine.begin() as connection:
+            released = connection.execute(
+                update(TriggerRow)
+                .where(TriggerRow.id == trigger_id, TriggerRow.lease_owner == worker_id)
+                .values(lease_owner=None, lease_expires_at=None)
+            )
+            return bool(released.rowcount)
+
+    def release_leases(self, worker_id: str) -> int:
+        """Release every lease ``worker_id`` holds (a clean shutdown); returns how many."""
+        with self.engine.begin() as connection:
+            released = connection.execute(
+                update(TriggerRow)
+                .where(TriggerRow.lease_owner == worker_id)
+                .values(lease_owner=None, lease_expires_at=None)
+            )
+            return int(released.rowcount)
+
+    def commit_poll(
+        self,
+        trigger_id: str,
+        worker_id: str,
+        new_state: Mapping[str, Any],
+        events: Sequence[EventData],
+        next_due_at: datetime,
+        *,
+        error: str | None = None,
+        status: str | None = None,
+    ) -> list[EventRecord]:
+        """Record one poll in one transaction: store ``events`` whose keys this trigger has not
+        stored yet (exactly-once by key: a replayed poll adds nothing), save ``new_state``, set
+        ``next_due_at``, the last error (None clears it) and, when given, the status; release the
+        lease. Returns the newly stored events, oldest first.
+
+        Refused with :class:`LeaseLostError`, writing nothing, when the lease is no longer
+        ``worker_id``'s: its lease expired and another worker took the trigger over, whose poll
+        (from the same state) is the one that counts."""
+        if status is not None and status not in TRIGGER_STATUSES:
+            raise InputError(f"trigger status must be one of {', '.join(TRIGGER_STATUSES)}, got {status!r}")
+        _check_json_value(dict(new_state), "trigger state")
+        values: dict[str, Any] = {
+            "state": dict(new_state),
+            "next_due_at": next_due_at,
+            "last_error": error,
+            "updated_at": self._clock(),
+        }
+        if status is not None:
+            values["status"] = status
+        with self.engine.begin() as connection:
+            # The lease check is the first statement: it takes SQLite's write lock and
+            # PostgreSQL's row lock before anything is read, so no claim can slip in between.
+            self._take_lease(connection, trigger_id, worker_id, lease_owner=None, lease_expires_at=None, **values)
+            return self._insert_events(connection, trigger_id, events, ())
+
+    def record_callback(
+        self, token_digest: str, events: Sequence[EventData], problems: Sequence[str] = ()
+    ) -> tuple[TriggerRecord, list[EventRecord]]:
+        """Store the events of a webhook callback for the trigger whose callback token hashes to
+        ``token_digest``, skipping keys already stored (a retried callback adds nothing).
+        ``problems`` (say, where the payload departs from the declared schema) are kept with each
+        event, as are each event's own ``problems``. :class:`NotFoundError` for an unknown digest:
+        the caller answers 404 and nothing is recorded."""
+        with self.engine.begin() as connection:
+            # Touching the trigger first takes SQLite's write lock (and PostgreSQL's row lock)
+            # before anything is read, so concurrent callbacks queue instead of failing.
+            row = connection.execute(
+                update(TriggerRow)
+                .where(TriggerRow.callback_digest == token_digest)
+                .values(updated_at=self._clock())
+                .returning(*_TRIGGER_COLUMNS)
+            ).first()
+            if row is None:
+                raise NotFoundError("no trigger has this callback token")
+            return _trigger_record(row), self._insert_events(connection, row.id, events, problems)
+
+    def pending_events(self, trigger_id: str | None = None, limit: int = 100) -> list[EventRecord]:
+        """Events not delivered yet (of ``trigger_id``, else of every trigger), oldest first."""
+        _check_limit(limit)
+        query = select(TriggerEventRow.__table__).where(TriggerEventRow.delivered_at.is_(None))
+        if trigger_id is not None:
+            query = query.where(TriggerEventRow.trigger_id == trigger_id)
+        with self.engine.connect() as connection:
+            return [_event_record(row) for row in connection.execute(query.order_by(TriggerEventRow.id).limit(limit))]
+
+    def mark_delivered(self, event_ids: Iterable[int], now: datetime | None = None) -> int:
+        """Mark events delivered (to a forward target or a reader) and count one more attempt;
+        events already delivered keep their first time. Returns how many were newly marked."""
+        ids = sorted(set(event_ids))
+        if not ids:
+            return 0
+        stamp = now or self._clock()
+        with self.engine.begin() as connection:
+            marked = connection.execute(
+                update(TriggerEventRow)
+                .where(TriggerEventRow.id.in_(ids), TriggerEventRow.delivered_at.is_(None))
+                .values(delivered_at=stamp, attempts=TriggerEventRow.attempts + 1)
+            )
+            return int(marked.rowcount)
+
+    def record_attempts(self, event_ids: Iterable[int]) -> None:
+        """Count a failed delivery attempt of each event (forwarding retries back off on it)."""
+        ids = sorted(set(event_ids))
+        if ids:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    update(TriggerEventRow)
+                    .where(TriggerEventRow.id.in_(ids))
+                    .values(attempts=TriggerEventRow.attempts + 1)
+                )
+
+    def events(self, trigger_id: str, since_id: int = 0, limit: int = 100) -> list[EventRecord]:
+        """The trigger's events with ids above ``since_id``, oldest first: a reader pages with the
+        last id it saw."""
+        _check_limit(limit)
+        query = (
+            select(TriggerEventRow.__table__)
+            .where(TriggerEventRow.trigger_id == trigger_id, TriggerEventRow.id > since_id)
+            .order_by(TriggerEventRow.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as connection:
+            if connection.scalar(select(TriggerRow.id).where(TriggerRow.id == trigger_id)) is None:
+                raise NotFoundError(f"no trigger with id {trigger_id!r} in the store")
+            return [_event_record(row) for row in connection.execute(query)]
+
+    @staticmethod
+    def _take_lease(connection: SAConnection, trigger_id: str, worker_id: str, **values: Any) -> None:
+        """Update the trigger only while ``worker_id`` holds its lease, else raise."""
+        changed = connection.execute(
+            update(TriggerRow).where(TriggerRow.id == trigger_id, TriggerRow.lease_owner == worker_id).values(**values)
+        )
+        if changed.rowcount == 1:
+            return
+        owner = connection.execute(select(TriggerRow.lease_owner).where(TriggerRow.id == trigger_id)).first()
+        if owner is None:
+            raise NotFoundError(f"no trigger with id {trigger_id!r} in the store")
+        raise LeaseLostError(
+            f"worker {worker_id!r} no longer holds the lease on trigger {trigger_id!r} "
+            f"(now {'held by ' + repr(owner[0]) if owner[0] else 'free'}); its poll is discarded"
+        )
+
+    def _insert_events(
+        self, connection: SAConnection, trigger_id: str, events: Sequence[EventData], problems: Sequence[str]
+    ) -> list[EventRecord]:
+        """Insert the events whose keys the trigger does not have yet; the unique (trigger, key)
+        constraint settles races (``ON CONFLICT DO NOTHING``), so a concurrent duplicate is
+        skipped rather than failing the transaction."""
+        fresh: dict[str, dict[str, Any]] = {}
+        now = self._clock()
+        for event in events:
+            key = _event_key(event.key)
+            if key in fresh:
+                continue
+            body = event.body
+            _check_json_value(body, "event body")
+            fresh[key] = {
+                "trigger_id": trigger_id,
+                "event_key": key,
+                "body": body,
+                "problems": [*problems, *(str(p) for p in getattr(event, "problems", ()))],
+                "received_at": now,
+                "delivered_at": None,
+                "attempts": 0,
+            }
+        keys = list(fresh)
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start : start + _CHUNK]
+            seen = connection.scalars(
+                select(TriggerEventRow.event_key).where(
+                    TriggerEventRow.trigger_id == trigger_id, TriggerEventRow.event_key.in_(chunk)
+                )
+            )
+            for key in seen:
+                fresh.pop(key, None)
+        rows = list(fresh.values())
+        inserted: list[int] = []
+        for start in range(0, len(rows), _CHUNK):
+            statement = _insert_ignoring_duplicates(connection.dialect.name, rows[start : start + _CHUNK])
+            inserted += connection.scalars(statement).all()
+        if not inserted:
+            return []
+        found = connection.execute(
+            select(TriggerEventRow.__table__).where(TriggerEventRow.id.in_(inserted)).order_by(TriggerEventRow.id)
+        )
+        return [_event_record(row) for row in found]
+
 
 class _HistoryWriter:
     """Writes queued history entries in batches on its own thread."""
@@ -806,6 +1159,150 @@ class _HistoryWriter:
                     log.debug("history entry dropped: its connection was deleted")
         except Exception:  # the thread must go on; the calls themselves succeeded
             log.warning("could not write %d history entries", len(rows), exc_info=True)
+
+
+# triggers
+
+TRIGGER_KINDS = ("polling", "webhook")
+TRIGGER_STATUSES = ("active", "stopped", "unauthenticated", "error")
+_CHUNK = 200  # rows or keys per statement: far below SQLite's limit on bound parameters
+_MAX_KEY = 255
+_TRIGGER_COLUMNS = tuple(TriggerRow.__table__.c)
+
+
+class LeaseLostError(ConnectorkitError):
+    """A worker wrote to a trigger whose lease it no longer holds (it expired and another worker
+    took the trigger over, or it was released): the write is refused and nothing changes."""
+
+
+class EventData(Protocol):
+    """What the store needs of an event: a stable key (exactly-once is by key) and a JSON body.
+    An optional ``problems`` attribute (a sequence of strings) is stored with it."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def body(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to store, when the caller has no event type of its own."""
+
+    key: str
+    body: Any
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TriggerRecord:
+    """A stored trigger. ``state`` is the poll cursor (or a webhook's subscription Location);
+    ``has_callback`` says a callback token is registered (only its digest is stored)."""
+
+    id: str
+    connection_id: str
+    connector: str
+    operation_id: str
+    kind: str
+    arguments: dict[str, Any]
+    state: dict[str, Any]
+    has_callback: bool
+    target_url: str | None
+    status: str
+    last_error: str | None
+    next_due_at: datetime | None
+    lease_owner: str | None
+    lease_expires_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """A stored trigger event."""
+
+    id: int
+    trigger_id: str
+    key: str
+    body: Any
+    problems: list[str]
+    received_at: datetime
+    delivered_at: datetime | None
+    attempts: int
+
+
+def _trigger_record(row: Any) -> TriggerRecord:
+    """From an ORM row or a Core result row (both name the columns as attributes)."""
+    return TriggerRecord(
+        id=row.id,
+        connection_id=row.connection_id,
+        connector=row.connector,
+        operation_id=row.operation_id,
+        kind=row.kind,
+        arguments=dict(row.arguments),
+        state=dict(row.state),
+        has_callback=row.callback_digest is not None,
+        target_url=row.target_url,
+        status=row.status,
+        last_error=row.last_error,
+        next_due_at=row.next_due_at,
+        lease_owner=row.lease_owner,
+        lease_expires_at=row.lease_expires_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _event_record(row: Any) -> EventRecord:
+    return EventRecord(
+        id=row.id,
+        trigger_id=row.trigger_id,
+        key=row.event_key,
+        body=row.body,
+        problems=list(row.problems),
+        received_at=row.received_at,
+        delivered_at=row.delivered_at,
+        attempts=row.attempts,
+    )
+
+
+def _event_key(key: str) -> str:
+    """Keys longer than the column are replaced by their SHA-256, which keeps them stable."""
+    if not isinstance(key, str) or not key:
+        raise InputError(f"an event key must be a non-empty string, got {key!r}")
+    if len(key) > _MAX_KEY:
+        return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    return key
+
+
+def _check_worker(worker_id: str) -> None:
+    if not isinstance(worker_id, str) or not 0 < len(worker_id) <= 64:
+        raise InputError(f"worker id must be 1 to 64 characters, got {worker_id!r}")
+
+
+def _check_limit(limit: int) -> None:
+    if limit < 1:
+        raise InputError(f"event limit must be at least 1, got {limit}")
+
+
+def _check_json_value(value: Any, what: str) -> None:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError) as error:
+        raise InputError(f"{what} must be JSON values: {error}") from None
+
+
+def _insert_ignoring_duplicates(dialect: str, rows: list[dict[str, Any]]) -> Executable:
+    """A multi-row insert of events that skips (trigger, key) pairs already stored and returns
+    the ids of the rows it did insert."""
+    if dialect == "postgresql":
+        statement: Any = postgresql_insert(TriggerEventRow).values(rows).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite_insert(TriggerEventRow).values(rows).on_conflict_do_nothing()
+    else:  # other databases: the keys were filtered just before; a racing duplicate fails the transaction
+        statement = insert(TriggerEventRow).values(rows)
+    return cast(Executable, statement.returning(TriggerEventRow.id))
 
 
 def open_store(url: str | None = None, *, environ: Mapping[str, str] | None = None) -> Store:
