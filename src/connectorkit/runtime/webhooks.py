@@ -44,19 +44,19 @@ import copy
 import hashlib
 import json
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
-from jsonschema import Draft4Validator  # type: ignore[import-untyped]
 
 from connectorkit.definition.package import ConnectorPackage
 from connectorkit.definition.swagger import Operation, Swagger
 from connectorkit.errors import ConnectorkitError, InputError
 from connectorkit.runtime.model import Headers
 from connectorkit.runtime.request import find_operation
+from connectorkit.runtime.schemacheck import Draft4Validator, draft4_validator, pointer_of, schema_errors
 from connectorkit.runtime.store.secrets import MASK
 from connectorkit.runtime.triggers import Event, event_key
 
@@ -94,7 +94,6 @@ _GONE = (404, 410)
 _SHOWN_TEXT = 200  # characters of a backend's answer quoted in an error
 _REASON_LIMIT = 300  # characters of one validation message
 _ID_NAMES = ("id", "_id")  # as runtime/triggers.py keys polled items
-_DRAFT4_TYPES = frozenset({"array", "boolean", "integer", "null", "number", "object", "string"})
 
 
 # --------------------------------------------------------------------------- callback URLs
@@ -493,7 +492,9 @@ class CallbackChecker:
         self.split = declared and (split if split is not None else (op.trigger == "batch" or self.array_property == ""))
         event_schema = item if self.split else root
         self.key_property = key_property if key_property is not None else _id_property(swagger, event_schema)
-        self._validator = _validator(swagger, self.content.pointer) if self.content and self.content.pointer else None
+        self._validator = (
+            draft4_validator(swagger, self.content.pointer) if self.content and self.content.pointer else None
+        )
 
     def check(self, payload: Any, headers: Mapping[str, str] | Headers | None = None) -> CallbackOutcome:
         """Parse (when ``payload`` is ``bytes``), validate and split one callback body.
@@ -630,46 +631,12 @@ def _id_property(swagger: Swagger, schema: Any) -> str | None:
     return None
 
 
-def _validator(swagger: Swagger, pointer: str) -> Draft4Validator:
-    """A Draft 4 validator for the schema at ``pointer`` whose ``$ref`` s resolve in the definition.
-
-    The root is a cleaned copy of the whole definition with ``$ref`` to the schema: in Draft 4 a
-    ``$ref`` makes its siblings ignored, and ``#/definitions/...`` then resolves in the document."""
-    root = _cleaned(swagger.doc)
-    root["$ref"] = quote("#" + pointer, safe="#/~")
-    return Draft4Validator(root)
-
-
-def _cleaned(node: Any) -> Any:
-    """A copy without the Swagger-isms Draft 4 cannot apply (see the module notes)."""
-    if isinstance(node, list):
-        return [_cleaned(v) for v in node]
-    if not isinstance(node, dict):
-        return node
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        if key == "required" and not isinstance(value, list):
-            continue
-        if key == "$ref" and not isinstance(value, str):
-            continue
-        if key == "type" and isinstance(value, str) and value not in _DRAFT4_TYPES:
-            continue
-        out[key] = _cleaned(value)
-    if node.get("x-nullable") is True and isinstance(out.get("type"), str):
-        out["type"] = [out["type"], "null"]
-    return out
-
-
 def _schema_problems(validator: Draft4Validator, body: Any) -> list[PayloadProblem]:
     try:
-        errors = sorted(validator.iter_errors(body), key=lambda e: [str(p) for p in e.absolute_path])
+        errors = schema_errors(validator, body)
     except Exception as exc:  # a schema jsonschema cannot apply: say so, keep the events
         return [PayloadProblem("", f"the notification schema cannot be applied ({type(exc).__name__}: {exc})")]
-    return [PayloadProblem(_pointer(e.absolute_path), _limited(e.message)) for e in errors]
-
-
-def _pointer(parts: Iterator[Any] | Any) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+    return [PayloadProblem(pointer_of(e), _limited(e.message)) for e in errors]
 
 
 def _limited(text: str) -> str:

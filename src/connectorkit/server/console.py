@@ -19,20 +19,21 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jsonschema import Draft4Validator  # type: ignore[import-untyped]
-from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped]
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from connectorkit.definition.jsontext import escape_pointer_token
 from connectorkit.definition.models import ConnectionParameter
 from connectorkit.definition.package import ConnectorPackage
 from connectorkit.definition.swagger import Operation, Swagger
 from connectorkit.errors import ConnectorkitError, InputError
+from connectorkit.lint.values import json_type
 from connectorkit.runtime.environment import LocalEnvironment
 from connectorkit.runtime.invoke import Result
 from connectorkit.runtime.oauth import oauth_parameter, sub_parameter_names
 from connectorkit.runtime.request import find_operation
+from connectorkit.runtime.schemacheck import ValidationError, draft4_validator, pointer_of, schema_errors
 from connectorkit.server import describe
 from connectorkit.server.api import connector_detail, find_connection, needs_sign_in, redacted_errors, redirect_uri
 from connectorkit.server.app import Forbidden, Unauthorized, state_of, status_for
@@ -706,113 +707,52 @@ def declares_dynamic_schema(swagger: Swagger, op: Operation) -> bool:
 # the response check
 
 MAX_WARNINGS = 20
-_DRAFT4_TYPES = {"array", "boolean", "integer", "null", "number", "object", "string"}
-_SCHEMA_MAPS = ("properties", "patternProperties", "definitions")
-_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf")
-_SCHEMA_ONES = ("additionalProperties", "not", "additionalItems")
 
 
 def response_warnings(swagger: Swagger, op: Operation, result: Result) -> list[str]:
     """The response body against the operation's declared schema for its status (or
     ``default``), as the designer's Test page flags mismatches (runtime-semantics.md section
-    7.7): Draft 4 semantics, local $refs, x-ms-* keys ignored. No schema or no JSON: nothing."""
-    schema = _declared_schema(swagger, op, result.response.status)
-    if schema is None:
+    7.7), checked as runtime/schemacheck.py checks. No schema or no JSON: nothing."""
+    pointer = _declared_schema(swagger, op, result.response.status)
+    if pointer is None:
         return []
     pages = result.pages if len(result.pages) > 1 else [result.response]
-    validator = Draft4Validator(schema)
+    validator = draft4_validator(swagger, pointer)
     warnings: list[str] = []
     for number, response in enumerate(pages, start=1):
         if not response.has_json:
             continue
         where = f"page {number} response body" if len(pages) > 1 else "response body"
-        for error in validator.iter_errors(response.json):
+        for error in schema_errors(validator, response.json):
             warnings.append(_describe(where, error))
     if len(warnings) > MAX_WARNINGS:
         warnings = [*warnings[:MAX_WARNINGS], f"… and {len(warnings) - MAX_WARNINGS} more mismatches"]
     return warnings
 
 
-def _declared_schema(swagger: Swagger, op: Operation, status: int) -> dict[str, Any] | None:
-    """The schema to check against, cleaned for Draft 4, with the definition's ``definitions``
-    beside it so ``#/definitions/...`` references resolve; other local references are inlined."""
+def _declared_schema(swagger: Swagger, op: Operation, status: int) -> str | None:
+    """The JSON pointer of the schema declared for ``status`` (else ``default``), if any."""
     responses = op.raw.get("responses")
     if not isinstance(responses, dict):
         return None
-    declared = responses.get(str(status), responses.get("default"))
-    declared = swagger.deref(declared, "")[0]
-    raw = declared.get("schema") if isinstance(declared, dict) else None
-    if not isinstance(raw, dict):
+    key = str(status) if str(status) in responses else "default" if "default" in responses else None
+    if key is None:
         return None
-    definitions = swagger.doc.get("definitions")
-    cleaned = {
-        "allOf": [_draft4(swagger, raw, frozenset())],
-        "definitions": {
-            name: _draft4(swagger, value, frozenset())
-            for name, value in (definitions.items() if isinstance(definitions, dict) else [])
-        },
-    }
-    return cleaned
-
-
-def _draft4(swagger: Swagger, schema: Any, inlined: frozenset[str]) -> Any:
-    """A Swagger schema as Draft 4 reads it: x-ms-* keys dropped, ``type: file`` and a boolean
-    ``required`` (older definitions) removed, ``x-nullable`` allowing null."""
-    if not isinstance(schema, dict):
-        return schema if isinstance(schema, bool) else {}
-    ref = schema.get("$ref")
-    if isinstance(ref, str):
-        if ref.startswith("#/definitions/") or not ref.startswith("#/") or ref in inlined:
-            return {"$ref": ref} if ref.startswith("#/definitions/") else {}
-        return _draft4(swagger, swagger.resolve(ref), inlined | {ref})
-    out: dict[str, Any] = {}
-    for key, value in schema.items():
-        if key.startswith("x-ms-"):
-            continue
-        if key in _SCHEMA_MAPS and isinstance(value, dict):
-            out[key] = {name: _draft4(swagger, child, inlined) for name, child in value.items()}
-        elif key in _SCHEMA_LISTS and isinstance(value, list):
-            out[key] = [_draft4(swagger, child, inlined) for child in value]
-        elif key in _SCHEMA_ONES or key == "items":
-            out[key] = (
-                [_draft4(swagger, child, inlined) for child in value]
-                if isinstance(value, list)
-                else _draft4(swagger, value, inlined)
-            )
-        else:
-            out[key] = value
-    if not isinstance(out.get("type"), str) or out["type"] not in _DRAFT4_TYPES:
-        out.pop("type", None)
-    elif schema.get("x-nullable") is True:
-        out["type"] = [out["type"], "null"]
-    if not isinstance(out.get("required"), list):
-        out.pop("required", None)
-    return out
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
+    declared, pointer = swagger.deref(responses[key], f"{op.pointer}/responses/{escape_pointer_token(key)}")
+    if not isinstance(declared, dict) or not isinstance(declared.get("schema"), dict):
+        return None
+    return f"{pointer}/schema"
 
 
 def _describe(where: str, error: ValidationError) -> str:
     """One mismatch, naming the JSON pointer; values of the body are not repeated (they are on
     the page already, redacted), except through jsonschema's own wording for rarer keywords."""
-    pointer = "".join(f"/{str(step).replace('~', '~0').replace('/', '~1')}" for step in error.absolute_path)
+    pointer = pointer_of(error)
     place = f"{where} {pointer}" if pointer else where
     expected = error.validator_value
     if error.validator == "type":
         shown = " or ".join(expected) if isinstance(expected, list) else str(expected)
-        return f"{place}: expected {shown}, got {_json_type(error.instance)}"
+        return f"{place}: expected {shown}, got {json_type(error.instance)}"
     if error.validator == "required":
         return f"{place}: {error.message}"
     if error.validator == "enum":
