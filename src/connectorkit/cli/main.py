@@ -16,6 +16,7 @@ from connectorkit.cli import quickstart as quickstart_command
 from connectorkit.cli import rules as rules_command
 from connectorkit.cli import serve as serve_command
 from connectorkit.cli import show as show_command
+from connectorkit.cli import triggers as triggers_command
 from connectorkit.cli import validate as validate_command
 from connectorkit.cli.common import err
 
@@ -63,6 +64,7 @@ rules_command.register(app)
 show_command.register(app)
 serve_command.register(app)
 quickstart_command.register(app)
+triggers_command.register(app)
 
 
 def main() -> None:

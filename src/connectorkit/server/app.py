@@ -131,8 +131,9 @@ def create_app(
 
     app.add_middleware(SecurityHeaders)
 
-    from connectorkit.server import api, console
+    from connectorkit.server import api, callbacks, console
 
+    app.include_router(callbacks.router)
     app.include_router(api.public)
     app.include_router(api.router)
     app.include_router(console.router)

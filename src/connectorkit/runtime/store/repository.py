@@ -807,6 +807,15 @@ class Store:
             raise NotFoundError(f"no trigger with id {trigger_id!r} in the store")
         return _trigger_record(row)
 
+    def trigger_by_callback(self, token_digest: str) -> TriggerRecord | None:
+        """The trigger whose callback token hashes to ``token_digest``, or None: a callback is
+        checked against its trigger's operation before :meth:`record_callback` stores it."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(*_TRIGGER_COLUMNS).where(TriggerRow.callback_digest == token_digest)
+            ).first()
+        return None if row is None else _trigger_record(row)
+
     def list_triggers(
         self, connection_id: str | None = None, connector: str | None = None, status: str | None = None
     ) -> list[TriggerRecord]:

@@ -1,0 +1,379 @@
+"""TriggerService (runtime/listening.py) and the callbacks route (server/callbacks.py) against the
+Tasks example API on loopback ports and a real SQLite store: polling end to end, webhooks end to
+end, wrong tokens, payload problems, forwarding with retries, statuses, and a worker process killed
+with SIGKILL between polls that resumes with no event lost or duplicated."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request as WsgiRequest
+from werkzeug import Response as WsgiResponse
+
+from connectorkit.authoring.new import NewOptions, create_connector
+from connectorkit.authoring.source import read_spec
+from connectorkit.errors import ConnectorkitError, InputError
+from connectorkit.examples.tasks import create_app, serve
+from connectorkit.runtime.environment import LocalEnvironment
+from connectorkit.runtime.invoke import EngineOptions
+from connectorkit.runtime.listening import DeliveryOptions, TriggerService
+from connectorkit.runtime.store import Store, generate_key
+from connectorkit.runtime.triggers import PollState, TriggerOptions
+from connectorkit.runtime.webhooks import token_digest
+from connectorkit.server.callbacks import MAX_BODY, callbacks_app
+from test_webhooks import _definition, _package
+
+KEY = "PLANTED-listen-key-71c2"
+FAST = TriggerOptions(interval=0.0, min_interval=0.0, engine=EngineOptions(retries=1, backoff=0.01, timeout=10))
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+@pytest.fixture
+def store_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'store.db'}"
+
+
+@pytest.fixture
+def environment(store_url: str) -> Iterator[LocalEnvironment]:
+    with Store(store_url, key=generate_key()) as store:
+        yield LocalEnvironment(store)
+
+
+@pytest.fixture
+def client() -> Iterator[httpx.Client]:
+    with httpx.Client() as opened:
+        yield opened
+
+
+@pytest.fixture
+def tasks(environment: LocalEnvironment) -> Iterator[tuple[str, httpx.Client]]:
+    """The Tasks API (Retry-After 0) on a loopback port, its connector deployed, a connection made."""
+    with serve(create_app(KEY, retry_after=0)) as base, httpx.Client(base_url=base, headers={"X-API-Key": KEY}) as api:
+        created = create_connector(read_spec(f"{base}/openapi.json"), NewOptions(name="Tasks"))
+        environment.deploy(created.package, "Tasks")
+        yield environment.create_connection("Tasks", {"api_key": KEY}), api
+
+
+def create_task(api: httpx.Client, title: str) -> int:
+    response = api.post("/tasks", json={"title": title})
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+# ------------------------------------------------------------------------------------- polling
+
+
+def test_polling_end_to_end_seeds_fires_once_and_a_replay_adds_nothing(
+    environment: LocalEnvironment, client: httpx.Client, tasks: tuple[str, httpx.Client]
+) -> None:
+    connection, api = tasks
+    service = TriggerService(environment, client=client, options=FAST, worker_id="w-1")
+    create_task(api, "before the trigger")
+    record = service.start(connection, "OnNewTasks", {})
+    assert record.kind == "polling" and record.status == "active" and record.state["first"] is True
+    assert service.run_due() == []  # the first poll only seeds the cursor
+    seeded = environment.store.get_trigger(record.id).state
+    assert seeded["first"] is False and seeded["next_url"].endswith("since=1")
+    ids = [create_task(api, f"task {n}") for n in range(3)]
+    fired = service.run_due()
+    assert [e.key for e in fired] == [f"id:{i}" for i in ids]
+    assert [e.body["title"] for e in fired] == ["task 0", "task 1", "task 2"]
+    assert service.run_due() == []  # 202: nothing new
+    # A worker that died after the backend answered but before committing polls again from the old state.
+    environment.store.save_trigger_state(record.id, seeded)
+    assert service.run_due() == []
+    assert [e.key for e in environment.store.events(record.id)] == [f"id:{i}" for i in ids]
+    assert KEY not in json.dumps(environment.store.get_trigger(record.id).state)
+    service.stop(record.id)
+    assert environment.store.list_triggers() == []
+
+
+def test_actions_and_webhooks_without_a_public_url_are_refused(
+    environment: LocalEnvironment, client: httpx.Client, tasks: tuple[str, httpx.Client]
+) -> None:
+    connection, _ = tasks
+    service = TriggerService(environment, client=client, options=FAST)
+    with pytest.raises(InputError, match="operation 'CreateTask' is an action"):
+        service.start(connection, "CreateTask", {})
+    with pytest.raises(InputError, match="--public-url"):
+        service.start(connection, "OnTaskCreated", {})
+    with pytest.raises(InputError, match="--forward"):
+        service.start(connection, "OnNewTasks", {}, target_url="ftp://x")
+    assert environment.store.list_triggers() == []
+
+
+def test_401_makes_the_trigger_unauthenticated_and_a_broken_trigger_is_an_error(
+    environment: LocalEnvironment, client: httpx.Client, tasks: tuple[str, httpx.Client]
+) -> None:
+    wrong = environment.create_connection("Tasks", {"api_key": "not-the-key"})
+    service = TriggerService(environment, client=client, options=FAST)
+    record = service.start(wrong, "OnNewTasks", {})
+    assert service.run_due() == []
+    after = environment.store.get_trigger(record.id)
+    assert after.status == "unauthenticated" and "HTTP 401" in (after.last_error or "")
+    assert after.lease_owner is None
+    # An operation that is not a trigger (stored behind the service's back) cannot be polled at all.
+    broken = environment.store.create_trigger(wrong, "CreateTask", "polling", {}, state=PollState().to_dict())
+    service.run_due()
+    failed = environment.store.get_trigger(broken.id)
+    assert failed.status == "error" and "'CreateTask' is an action" in (failed.last_error or "")
+    assert service.run_due() == []  # neither is claimed again
+
+
+def test_a_poll_whose_lease_was_taken_over_is_discarded(
+    environment: LocalEnvironment, client: httpx.Client, tasks: tuple[str, httpx.Client]
+) -> None:
+    connection, api = tasks
+    record = TriggerService(environment, client=client, options=FAST).start(connection, "OnNewTasks", {})
+    TriggerService(environment, client=client, options=FAST).run_due()  # seed
+    create_task(api, "contested")
+    slow = TriggerService(environment, client=client, options=FAST, worker_id="slow", lease_seconds=0.001)
+    calls: list[datetime] = []
+
+    def clock() -> datetime:
+        """The first call claims; by the second (after the poll) the lease has expired and
+        worker "fast" has taken the trigger over."""
+        calls.append(datetime.now(UTC))
+        if len(calls) == 2:
+            assert environment.store.claim_due_triggers("fast", calls[0] + timedelta(seconds=5), 60)
+        return calls[-1]
+
+    slow.clock = clock
+    assert slow.run_due() == []
+    assert environment.store.events(record.id) == []
+    assert environment.store.get_trigger(record.id).lease_owner == "fast"
+
+
+def test_deliver_forwards_in_order_with_retries(
+    environment: LocalEnvironment, client: httpx.Client, tasks: tuple[str, httpx.Client], httpserver: HTTPServer
+) -> None:
+    connection, api = tasks
+    naps: list[float] = []
+    service = TriggerService(
+        environment, client=client, options=FAST, delivery=DeliveryOptions(retries=1, backoff=0.25), sleep=naps.append
+    )
+    record = service.start(connection, "OnNewTasks", {}, target_url=httpserver.url_for("/sink"))
+    service.run_due()
+    create_task(api, "one")
+    create_task(api, "two")
+    assert len(service.run_due()) == 2
+    received: list[tuple[str, Any]] = []
+    failing = {"left": 2}
+
+    def sink(request: WsgiRequest) -> WsgiResponse:
+        if failing["left"]:
+            failing["left"] -= 1
+            return WsgiResponse("busy", status=503)
+        received.append((request.headers["X-Connectorkit-Event-Key"], request.get_json()))
+        return WsgiResponse("", status=204)
+
+    httpserver.expect_request("/sink", method="POST").respond_with_handler(sink)
+    report = service.deliver()
+    assert (report.delivered, report.failed) == (0, 1) and "HTTP 503" in report.errors[0]
+    assert naps == [0.25]
+    pending = environment.store.pending_events(record.id)
+    assert [e.attempts for e in pending] == [1, 0]  # the second waited behind the first
+    report = service.deliver()
+    assert (report.delivered, report.failed) == (2, 0)
+    assert [key for key, _ in received] == ["id:1", "id:2"]
+    assert [body["title"] for _, body in received] == ["one", "two"]
+    assert environment.store.pending_events(record.id) == []
+
+
+# ------------------------------------------------------------------------------------- webhooks
+
+
+@pytest.fixture
+def callbacks(environment: LocalEnvironment) -> Iterator[str]:
+    with serve(callbacks_app(None, environment=environment)) as base:
+        yield base
+
+
+def test_webhook_end_to_end_subscribe_receive_stop(
+    environment: LocalEnvironment, client: httpx.Client, tasks: tuple[str, httpx.Client], callbacks: str
+) -> None:
+    connection, api = tasks
+    service = TriggerService(environment, client=client, options=FAST, public_url=callbacks)
+    record = service.start(connection, "OnTaskCreated", {})
+    subscription = record.state["subscription"]
+    assert record.kind == "webhook" and record.has_callback and subscription["location"].endswith("/hooks/1")
+    assert "/callbacks/" not in json.dumps(record.state)  # the token is not stored, not even echoed
+    task_id = create_task(api, "pushed")
+    events = wait_for_events(environment, record.id, 1)
+    assert [(e.key, e.body["title"], e.problems) for e in events] == [(f"id:{task_id}", "pushed", [])]
+    assert service.run_due() == []  # webhooks are never polled
+    service.stop(record.id)
+    assert environment.store.list_triggers() == []
+    assert api.delete("/hooks/1").status_code == 404  # the API has no hook left
+
+
+def wait_for_events(environment: LocalEnvironment, trigger_id: str, count: int, timeout: float = 10) -> list[Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = environment.store.events(trigger_id)
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.02)
+
+
+def test_wrong_token_is_404_and_a_mismatching_payload_is_recorded_with_its_problem(
+    environment: LocalEnvironment,
+    client: httpx.Client,
+    tasks: tuple[str, httpx.Client],
+    callbacks: str,
+    made_urls: list[str],
+) -> None:
+    connection, _ = tasks
+    service = TriggerService(environment, client=client, options=FAST, public_url=callbacks)
+    record = service.start(connection, "OnTaskCreated", {})
+    hook = record.state["subscription"]["body"]
+    assert hook["callbackUrl"] == "***"
+    wrong = client.post(f"{callbacks}/callbacks/not-a-real-token-123", json={"id": 1})
+    assert wrong.status_code == 404 and wrong.headers["content-type"] == "application/problem+json"
+    assert "not-a-real-token" not in wrong.text
+    assert environment.store.events(record.id) == []
+    (url,) = made_urls
+    found = environment.store.trigger_by_callback(token_digest(url.rsplit("/", 1)[1]))
+    assert found is not None and found.id == record.id
+    assert environment.store.trigger_by_callback(token_digest("not-a-real-token-123")) is None
+    bad = client.post(url, json={"id": 7, "title": 5})
+    assert bad.status_code == 202 and bad.json() == {"stored": 1}
+    stored = environment.store.events(record.id)
+    assert stored[0].key == "id:7" and any("/title" in p and "string" in p for p in stored[0].problems)
+    assert client.post(url, json={"id": 7, "title": 5}).json() == {"stored": 0}  # a re-sent event adds nothing
+    too_big = client.post(url, content=b"x" * (MAX_BODY + 1))
+    assert too_big.status_code == 413
+    service.stop(record.id)
+    assert client.post(url, json={"id": 8}).status_code == 404
+
+
+@pytest.fixture
+def made_urls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The callback URLs the service makes: the token exists nowhere else by design (only its
+    digest is stored, and the subscribe call's history masks it)."""
+    from connectorkit.runtime import listening
+
+    made: list[str] = []
+    real = listening.callback_url
+
+    def capture(base: str, token: str) -> str:
+        made.append(real(base, token))
+        return made[-1]
+
+    monkeypatch.setattr(listening, "callback_url", capture)
+    return made
+
+
+def test_subscription_without_location_is_a_clear_error_and_nothing_is_kept(
+    environment: LocalEnvironment, client: httpx.Client, httpserver: HTTPServer
+) -> None:
+    name, _ = environment.deploy(_package(_definition(httpserver.port)), "Orders")
+    connection = environment.create_connection(name, {"api_key": KEY})
+    httpserver.expect_oneshot_request("/api/subscriptions", method="POST").respond_with_json({"subscriptionId": "s-1"})
+    httpserver.expect_oneshot_request("/api/subscriptions/s-1", method="DELETE").respond_with_data("", 204)
+    service = TriggerService(environment, client=client, public_url="http://127.0.0.1:9")
+    with pytest.raises(ConnectorkitError, match=r"^trigger OnOrders: the subscription answered HTTP 200 without a Loc"):
+        service.start(connection, "OnOrders", {})
+    assert environment.store.list_triggers() == []
+
+
+def test_callback_route_is_mounted_in_the_server(environment: LocalEnvironment) -> None:
+    from connectorkit.server.app import create_app as server_app
+
+    with serve(server_app(store=environment.store, token="t" * 32)) as base:
+        answer = httpx.post(f"{base}/callbacks/unknown-token-xyz", json={})
+    assert answer.status_code == 404 and answer.json()["status"] == 404
+
+
+# ------------------------------------------------------------------------------------- durability
+
+WORKER = """
+import sys, time, httpx
+from connectorkit.runtime.environment import LocalEnvironment
+from connectorkit.runtime.invoke import EngineOptions
+from connectorkit.runtime.listening import TriggerService
+from connectorkit.runtime.store import Store
+from connectorkit.runtime.triggers import PollState, TriggerOptions
+
+options = TriggerOptions(interval=0.0, min_interval=0.0, engine=EngineOptions(retries=0, timeout=10))
+with Store(sys.argv[1], key=sys.argv[2]) as store, httpx.Client() as client:
+    service = TriggerService(LocalEnvironment(store), client=client, options=options, worker_id="durable-worker")
+    service.recover()  # same worker id: the killed incarnation's lease is ours to take back
+    while True:
+        fired = service.run_due()
+        print(f"poll {len(fired)}", flush=True)
+        time.sleep(0.01)
+"""
+
+
+def test_sigkill_between_polls_loses_and_duplicates_nothing(
+    tmp_path: Path, store_url: str, client: httpx.Client
+) -> None:
+    key = generate_key()
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER, encoding="utf-8")
+    with Store(store_url, key=key) as store, serve(create_app(KEY, retry_after=0)) as base:
+        environment = LocalEnvironment(store)
+        environment.deploy(create_connector(read_spec(f"{base}/openapi.json"), NewOptions(name="Tasks")).package)
+        connection = environment.create_connection("Tasks", {"api_key": KEY})
+        record = TriggerService(environment, client=client).start(connection, "OnNewTasks", {})
+        api = httpx.Client(base_url=base, headers={"X-API-Key": KEY})
+        env = {**os.environ, "PYTHONPATH": str(SRC)}
+
+        def launch() -> subprocess.Popen[str]:
+            worker = subprocess.Popen(
+                [sys.executable, str(script), store_url, key.decode()],
+                stdout=subprocess.PIPE, text=True, env=env,
+            )  # fmt: skip
+            assert worker.stdout is not None
+            for _ in range(3):  # wait for a few polls before anything else happens
+                assert worker.stdout.readline().startswith("poll"), "the worker did not start"
+            return worker
+
+        worker = launch()
+        assert store.get_trigger(record.id).state["first"] is False  # seeded before any task exists
+        total = 50
+
+        def create_all() -> None:
+            for n in range(total):
+                create_task(api, f"t{n}")
+                time.sleep(0.04)
+
+        creator = threading.Thread(target=create_all)
+        creator.start()
+        kills = 0
+        seen: list[int] = []  # events stored at each kill
+        try:
+            for _ in range(3):
+                time.sleep(0.25)
+                seen.append(len(store.events(record.id, limit=1000)))
+                worker.send_signal(signal.SIGKILL)
+                worker.wait(timeout=10)
+                kills += 1
+                worker = launch()
+            creator.join(timeout=30)
+            deadline = time.monotonic() + 20
+            while len(store.events(record.id, limit=1000)) < total and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            worker.send_signal(signal.SIGKILL)
+            worker.wait(timeout=10)
+            api.close()
+        events = store.events(record.id, limit=1000)
+        assert kills == 3
+        assert any(0 < count < total for count in seen), seen  # killed while events were flowing
+        assert [e.key for e in events] == [f"id:{n}" for n in range(1, total + 1)]
+        assert [e.body["title"] for e in events] == [f"t{n}" for n in range(total)]
