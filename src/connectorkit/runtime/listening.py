@@ -20,6 +20,9 @@ share one behaviour:
   ``x-ms-notification-content`` and stores its events with the problems found (never dropped).
 - **Forwarding**: a trigger started with a ``target_url`` has its events POSTed there by
   :meth:`TriggerService.deliver` in order, with retries; an event stays pending until a 2xx.
+- **Workers**: :class:`Worker` runs ``run_due`` and ``deliver`` in a loop (a thread of
+  ``connectorkit serve``, or the main loop of ``connectorkit serve --worker``). Several workers on
+  one store share the triggers through the leases; a stopped worker gives its leases back.
 
 Status changes follow the platform (runtime-semantics.md §7.6): a 401 or a failed token refresh
 makes the trigger ``unauthenticated`` (it is no longer polled until a new sign-in reactivates
@@ -33,6 +36,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -57,7 +61,7 @@ from connectorkit.runtime.webhooks import (
     unsubscribe,
 )
 
-__all__ = ["DeliveryOptions", "DeliveryReport", "TriggerService", "default_worker_id", "problem_text"]
+__all__ = ["DeliveryOptions", "DeliveryReport", "TriggerService", "Worker", "default_worker_id", "problem_text"]
 
 log = logging.getLogger("connectorkit.listening")
 
@@ -145,6 +149,8 @@ class TriggerService:
         self.delivery = delivery or DeliveryOptions()
         self._sleep = sleep
         self._checkers: dict[str, CallbackChecker] = {}
+        self.last_claimed = 0
+        """How many triggers the last :meth:`run_due` leased (a full batch means more may be due)."""
 
     # ------------------------------------------------------------------------------ start / stop
 
@@ -238,6 +244,7 @@ class TriggerService:
         newly stored, in order. See the module docstring for statuses and crash safety."""
         now = self.clock()
         claimed = self.store.claim_due_triggers(self.worker_id, now, self.lease_seconds, limit)
+        self.last_claimed = len(claimed)
         fresh: list[EventRecord] = []
         for record in claimed:
             try:
@@ -327,6 +334,85 @@ class TriggerService:
                 return None
             error = f"the forward URL answered HTTP {answer.status_code}"
         return error
+
+
+class Worker:
+    """Runs a :class:`TriggerService`'s due polls and forwarding until stopped.
+
+    Each round leases and polls the due triggers (``batch`` at most) and forwards pending events,
+    then sleeps until the next trigger is due, but at most ``tick`` seconds: another worker or the
+    API may add or take triggers meanwhile, and a stop request is noticed within a tick. A full
+    batch means more triggers may be due, so the next round starts at once. An error in a round
+    (the database gone for a moment, say) is logged by its type only (a message may carry a
+    connection string) and the loop carries on after a tick.
+
+    :meth:`start` runs the loop in a daemon thread (``connectorkit serve``); :meth:`run` runs it in
+    the caller's thread until ``stop_event`` is set (``connectorkit serve --worker``). Either way
+    the worker's leases are released when the loop ends, so other workers take over at once.
+    """
+
+    def __init__(self, service: TriggerService, *, tick: float = 1.0, batch: int = 50) -> None:
+        if tick <= 0 or batch < 1:
+            raise InputError("worker: need tick > 0 and batch >= 1")
+        self.service = service
+        self.tick = tick
+        self.batch = batch
+        self.rounds = 0
+        self.polls = 0
+        self.errors = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> float:
+        """One round: poll what is due, forward what is pending; returns seconds to wait."""
+        service = self.service
+        service.run_due(self.batch)
+        self.polls += service.last_claimed
+        service.deliver()
+        self.rounds += 1
+        if service.last_claimed >= self.batch:
+            return 0.0
+        due = service.next_due()
+        if due is None:
+            return self.tick
+        return min(self.tick, max(0.0, (_aware(due) - service.clock()).total_seconds()))
+
+    def run(self, stop_event: threading.Event | None = None) -> None:
+        """Loop until ``stop_event`` (default: this worker's own, set by :meth:`stop`) is set."""
+        stop = stop_event or self._stop
+        try:
+            while not stop.is_set():
+                try:
+                    wait = self.run_once()
+                except Exception as exc:  # a worker outlives one bad round
+                    self.errors += 1
+                    log.error("trigger worker %s: round failed (%s)", self.service.worker_id, type(exc).__name__)
+                    log.debug("round failed", exc_info=exc)
+                    wait = self.tick
+                if wait > 0:
+                    stop.wait(wait)
+        finally:
+            try:
+                self.service.close()
+            except Exception as exc:  # the leases expire anyway
+                log.warning(
+                    "trigger worker %s: releasing leases failed (%s)", self.service.worker_id, type(exc).__name__
+                )
+
+    def start(self) -> None:
+        """Run the loop in a daemon thread."""
+        if self._thread is not None:
+            raise ConnectorkitError("the trigger worker is already running")
+        self._stop.clear()
+        self._thread = threading.Thread(target=self.run, name="connectorkit-trigger-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Ask the loop to end and wait (a poll under way finishes first) for at most ``timeout``."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
 
 
 def _check_target(url: str) -> None:

@@ -1,4 +1,4 @@
-"""The management API: connectors, connections, test calls, dynamic values and history.
+"""The management API: connectors, connections, test calls, dynamic values, history and triggers.
 
 Every route but ``/api/health`` needs ``Authorization: Bearer <token>``, or the console's session
 cookie together with its CSRF token in ``X-CSRF-Token`` (so the console's scripts can call the
@@ -14,8 +14,9 @@ import dataclasses
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, overload
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -25,7 +26,7 @@ from connectorkit import __version__
 from connectorkit.definition.package import ConnectorPackage
 from connectorkit.errors import ConnectorkitError, InputError
 from connectorkit.runtime.environment import LocalEnvironment
-from connectorkit.runtime.store.repository import ConnectionSummary
+from connectorkit.runtime.store.repository import ConnectionSummary, EventRecord, TriggerRecord
 from connectorkit.server import describe
 from connectorkit.server.app import PROBLEM_TYPE, ServerState, Unauthorized, state_of
 from connectorkit.server.present import Redactor, present
@@ -38,6 +39,7 @@ from connectorkit.server.schemas import (
     Created,
     Deployed,
     DynamicSchemaItem,
+    EventItem,
     Health,
     HistoryItem,
     Invocation,
@@ -48,6 +50,8 @@ from connectorkit.server.schemas import (
     SignInStarted,
     SignInState,
     TestOutcome,
+    TriggerCreate,
+    TriggerItem,
     Upload,
 )
 from connectorkit.server.security import CSRF_HEADER, SESSION_COOKIE, same
@@ -349,3 +353,101 @@ def history(
     if connection is not None:
         state.environment.store.get_connection(connection)
     return [HistoryItem(**dataclasses.asdict(r)) for r in state.environment.store.history(connection, limit)]
+
+
+# triggers
+
+
+def trigger_item(record: TriggerRecord) -> TriggerItem:
+    return TriggerItem(
+        id=record.id,
+        connection=record.connection_id,
+        connector=record.connector,
+        operation=record.operation_id,
+        kind=record.kind,
+        status=record.status,
+        last_error=record.last_error,
+        next_due_at=_utc(record.next_due_at),
+        target=record.target_url,
+        arguments=record.arguments,
+        lease_owner=record.lease_owner,
+        lease_expires_at=_utc(record.lease_expires_at),
+        created_at=_utc(record.created_at),
+        updated_at=_utc(record.updated_at),
+    )
+
+
+def event_item(record: EventRecord) -> EventItem:
+    return EventItem(
+        id=record.id,
+        key=record.key,
+        body=record.body,
+        problems=record.problems,
+        received_at=_utc(record.received_at),
+        delivered_at=_utc(record.delivered_at),
+        attempts=record.attempts,
+    )
+
+
+@overload
+def _utc(moment: datetime) -> datetime: ...
+@overload
+def _utc(moment: None) -> None: ...
+@overload
+def _utc(moment: datetime | None) -> datetime | None: ...
+def _utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands datetimes back without a zone; the store writes UTC, so say so on the wire."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+@router.get("/triggers", response_model=list[TriggerItem], tags=["triggers"])
+def list_triggers(
+    connection: str | None = Query(None, description="Only this connection's triggers."),
+    state: ServerState = Depends(_state),
+) -> list[TriggerItem]:
+    """Every stored trigger, whoever started it (the API, the console or ``connectorkit listen``)."""
+    records = state.environment.store.list_triggers()
+    return [trigger_item(r) for r in records if connection is None or r.connection_id == connection]
+
+
+@router.post("/triggers", response_model=TriggerItem, status_code=201, tags=["triggers"])
+def start_trigger(body: TriggerCreate, state: ServerState = Depends(_state)) -> TriggerItem:
+    """Start a trigger. A webhook subscribes now (400 when the server has no public URL, 502 when
+    the service refuses); a polling trigger is due at once and polled by the server's workers."""
+    with redacted_errors(state.environment, body.connection):
+        record = state.triggers.start(body.connection, body.operation, body.arguments, target_url=body.target)
+    return trigger_item(record)
+
+
+@router.get("/triggers/{trigger_id}", response_model=TriggerItem, tags=["triggers"])
+def get_trigger(trigger_id: str, state: ServerState = Depends(_state)) -> TriggerItem:
+    return trigger_item(state.environment.store.get_trigger(trigger_id))
+
+
+@router.delete("/triggers/{trigger_id}", status_code=204, response_class=Response, tags=["triggers"])
+def delete_trigger(trigger_id: str, state: ServerState = Depends(_state)) -> Response:
+    """Stop a trigger: a webhook is unsubscribed first (a failed unsubscribe keeps the trigger and
+    answers 502, so it can be retried); the trigger and its events are deleted."""
+    record = state.environment.store.get_trigger(trigger_id)
+    with redacted_errors(state.environment, record.connection_id):
+        state.triggers.stop(trigger_id)
+    return Response(status_code=204)
+
+
+@router.get("/triggers/{trigger_id}/events", response_model=list[EventItem], tags=["triggers"])
+def trigger_events(
+    trigger_id: str,
+    since: int = Query(0, ge=0, description="Only events with an id above this (the last id you read)."),
+    limit: int = Query(100, ge=1, le=1000),
+    ack: bool = Query(False, description="Mark the events returned as delivered (a reader that consumes them)."),
+    state: ServerState = Depends(_state),
+) -> list[EventItem]:
+    """The trigger's kept events, oldest first; page with ``since`` set to the last id read."""
+    store = state.environment.store
+    records = store.events(trigger_id, since, limit)
+    if ack:
+        store.mark_delivered([r.id for r in records if r.delivered_at is None])
+        records = store.events(trigger_id, since, limit) if records else records
+    return [event_item(r) for r in records]

@@ -1,8 +1,10 @@
 """The ``connectorkit serve`` application: the management API under /api, the console under
 /console, static files and the OAuth redirect endpoint.
 
-One app holds one :class:`LocalEnvironment` over one store and one shared ``httpx.Client`` for
-backend calls; both are closed when the app shuts down. Errors never reach a client as a
+One app holds one :class:`LocalEnvironment` over one store, one shared ``httpx.Client`` for
+backend calls and one :class:`TriggerService` (the trigger API and the callbacks route share it);
+with ``worker=True`` a :class:`Worker` thread polls and forwards the triggers while the app runs.
+All are stopped or closed when the app shuts down (the worker first, giving back its leases). Errors never reach a client as a
 traceback: API errors are RFC 9457 problem documents, console errors are an HTML page.
 """
 
@@ -30,7 +32,9 @@ from connectorkit.errors import ConnectorkitError, InputError
 from connectorkit.runtime.config import RuntimeConfig
 from connectorkit.runtime.environment import LocalEnvironment
 from connectorkit.runtime.invoke import BackendError, CustomCodeError
+from connectorkit.runtime.listening import TriggerService, Worker
 from connectorkit.runtime.store import NotFoundError, Store, open_store
+from connectorkit.runtime.triggers import TriggerOptions
 from connectorkit.server.redirect import REDIRECT_PATH, handle_redirect
 from connectorkit.server.security import SESSION_COOKIE, TOKEN_FILE_NAME, Gate, load_token
 
@@ -62,6 +66,8 @@ class ServerState:
     token_file: Path | None
     gate: Gate
     templates: Jinja2Templates
+    triggers: TriggerService
+    worker: Worker | None = None
 
 
 def state_of(request: Request) -> ServerState:
@@ -77,6 +83,11 @@ def create_app(
     store: Store | None = None,
     client: httpx.Client | None = None,
     config: RuntimeConfig | None = None,
+    public_url: str | None = None,
+    trigger_options: TriggerOptions | None = None,
+    lease_seconds: float = 120.0,
+    worker: bool = False,
+    worker_tick: float = 1.0,
 ) -> FastAPI:
     """The server app over the store at ``store_url`` (default: ``CONNECTORKIT_DB``, else the user
     data folder), or over ``store`` when given (the caller then closes it).
@@ -84,6 +95,11 @@ def create_app(
     The API token is ``token`` when given, else read from ``token_file`` (default: ``server-token``
     beside the store's key file), created with mode 0600 on first start. ``config`` holds the
     runtime settings (the platform's defaults when None).
+
+    Triggers: ``public_url`` is the base webhook services call back (``/callbacks/<token>`` under
+    it; None refuses webhook triggers), ``trigger_options`` and ``lease_seconds`` shape polling,
+    and ``worker`` runs a :class:`Worker` thread (waking at least every ``worker_tick`` seconds)
+    from startup to shutdown.
     """
     owned_store = store is None
     store = store or open_store(store_url)
@@ -99,12 +115,21 @@ def create_app(
         raise
     owned_client = client is None
     shared = client or httpx.Client()
+    environment = LocalEnvironment(store, config=config)
+    triggers = TriggerService(
+        environment, client=shared, options=trigger_options, public_url=public_url, lease_seconds=lease_seconds
+    )
+    runner = Worker(triggers, tick=worker_tick) if worker else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if runner is not None:
+            runner.start()
         try:
             yield
         finally:
+            if runner is not None:
+                runner.stop()
             if owned_client:
                 shared.close()
             if owned_store:
@@ -120,13 +145,16 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.server = ServerState(
-        environment=LocalEnvironment(store, config=config),
+        environment=environment,
         client=shared,
         token=token,
         token_file=token_file,
         gate=Gate(),
         templates=_templates(),
+        triggers=triggers,
+        worker=runner,
     )
+    app.state.trigger_service = triggers  # the callbacks route's service (server/callbacks.py)
     _install_error_handlers(app)
 
     app.add_middleware(SecurityHeaders)

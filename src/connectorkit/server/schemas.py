@@ -219,3 +219,47 @@ class HistoryItem(ApiModel):
     duration_ms: float
     error: str | None
     created_at: datetime
+
+
+class TriggerCreate(ApiModel):
+    """Start a trigger: polling triggers are polled by the server's workers, webhook triggers
+    subscribe at once with a callback URL under the server's public URL."""
+
+    connection: str = Field(description="The connection id the trigger runs with.")
+    operation: str = Field(description="The trigger's operationId (x-ms-trigger).")
+    arguments: dict[str, Any] = Field(default={}, description="The trigger's parameters by name ('body' for a body).")
+    target: str | None = Field(
+        default=None, description="POST each event's body here (with retries); null keeps events for reading."
+    )
+
+
+class TriggerItem(ApiModel):
+    """A stored trigger. Its state (poll cursor, subscription Location) is not shown: a Location
+    may carry a signature."""
+
+    id: str
+    connection: str
+    connector: str
+    operation: str
+    kind: str = Field(description="polling or webhook.")
+    status: str = Field(description="active, unauthenticated or error.")
+    last_error: str | None = None
+    next_due_at: datetime | None = Field(default=None, description="When a polling trigger is polled next.")
+    target: str | None = None
+    arguments: dict[str, Any]
+    lease_owner: str | None = Field(default=None, description="The worker polling it now, if any.")
+    lease_expires_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class EventItem(ApiModel):
+    """One kept trigger event: ``problems`` are the ways its payload did not match the declared schema."""
+
+    id: int
+    key: str = Field(description="The stable key the event is deduplicated by.")
+    body: Any = None
+    problems: list[str] = []
+    received_at: datetime
+    delivered_at: datetime | None = None
+    attempts: int = 0
