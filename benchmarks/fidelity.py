@@ -41,19 +41,32 @@ Each rejection is then given a cause by :data:`EXPLANATIONS` and :func:`explain`
 for what the platform does not do), *Prism* (a Prism limitation), *policy* (a policy template
 sends the call outside what the definition declares) or *unexplained*.
 
+Triggers. A trigger operation is sent the request the trigger runtime sends first, by the same
+code: a webhook trigger's subscribe request (``runtime/webhooks.py``: the sample arguments with
+the callback URL ``https://connectorkit.example/callbacks/<token>`` put where
+``x-ms-notification-url`` marks it, by :meth:`NotificationTarget.fill`, the sample's own value
+there removed first), a polling trigger's first poll (the operation with its inputs and the
+engine options ``poll_once`` uses, so a ``pollingtrigger`` policy strips the ``/trigger`` path
+prefix). Each result carries its kind (``action``, ``webhook``, ``native-polling``,
+``policy-polling``); a first poll that a ``pollingtrigger`` routes to a path the definition does
+not declare is counted under "policy routes elsewhere (pollingtrigger)". ``--triggers`` runs only
+the trigger operations (of the connectors that have any).
+
 Connection values: ``api_key``, ``username``/``password`` and ``access_token`` are dummy values,
 so any auth scheme Prism checks is satisfied; every declared connection parameter gets its
 default, first allowed value or a dummy (a URL where a ``dynamichosturl`` template is that
 parameter, a bare label where the template puts it inside a URL, a URL or an e-mail address where
 its name says so).
 
-Usage: python benchmarks/fidelity.py [CORPUS_DIR] [--limit N] [--connector NAME] [--jobs 3] [--format json]
+Usage: python benchmarks/fidelity.py [CORPUS_DIR] [--limit N] [--connector NAME] [--jobs 3] [--triggers]
+       [--format json]
 Needs: npm and node (Prism is installed on first use).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -88,6 +101,8 @@ from connectorkit.runtime.model import Response  # noqa: E402
 from connectorkit.runtime.policies import PolicyError  # noqa: E402
 from connectorkit.runtime.request import find_operation  # noqa: E402
 from connectorkit.runtime.samples import sample_arguments  # noqa: E402
+from connectorkit.runtime.triggers import TriggerOptions, trigger_kind  # noqa: E402
+from connectorkit.runtime.webhooks import NotificationTarget, callback_url, notification_target  # noqa: E402
 
 DEFAULT = ROOT.parent / "shared" / "corpus" / "connectors"
 PRISM_SPEC = "@stoplight/prism-cli@5"
@@ -98,6 +113,8 @@ START_TIMEOUT = 120.0
 DUMMY = {"api_key": "sample-api-key", "username": "sample-user", "password": "sample-password"}
 DUMMY_TOKEN = "sample-access-token"
 ROUTING_POLICIES = ("routerequesttoendpoint", "dynamichosturl")
+CALLBACK_BASE = "https://connectorkit.example"
+CALLBACK_TOKEN = "fidelity-callback-token-0123456789"
 HOST_INPUT = re.compile(r"(?:^|(?<=://))@(?:queryParameters|headers?)\(['\"](?P<name>[^'\"]+)['\"]")
 
 
@@ -108,6 +125,7 @@ class OperationResult:
     category: str
     detail: str = ""
     cause: str = ""  # for a rejection: why (see explain)
+    kind: str = "action"  # or the trigger kind: webhook, native-polling, policy-polling
 
 
 @dataclass
@@ -427,14 +445,65 @@ class Target:
     connection: dict[str, Any]
 
 
+def _without_target(arguments: dict[str, Any], target: NotificationTarget) -> dict[str, Any]:
+    """The sample with its own value where the callback URL goes removed (``fill`` refuses to
+    overwrite a value: a user may not set the callback URL)."""
+    out = dict(arguments)
+    if not target.path:
+        out.pop(target.parameter, None)
+        return out
+    out.pop(target.argument, None)
+    body = out.get(target.parameter)
+    if isinstance(body, dict):
+        body = json.loads(json.dumps(body))
+        node: Any = body
+        for key in target.path[:-1]:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(target.path[-1], None)
+        out[target.parameter] = body
+    return out
+
+
+def operation_kind(package: ConnectorPackage, operation_id: str) -> str:
+    """``action`` or the trigger's kind (:func:`connectorkit.runtime.triggers.trigger_kind`)."""
+    try:
+        return trigger_kind(package, operation_id) or "action"
+    except InputError:
+        return "action"
+
+
+def request_inputs(package: ConnectorPackage, operation_id: str, kind: str) -> tuple[dict[str, Any], EngineOptions]:
+    """The arguments and engine options of the first request connectorkit sends for the operation:
+    the call of an action, the subscribe request of a webhook, the first poll of a polling trigger."""
+    arguments = policy_inputs(package, operation_id, sample_arguments(package.swagger, operation_id))
+    options = EngineOptions(retries=0, timeout=60)
+    if kind == "webhook":
+        target = notification_target(package, operation_id)
+        url = callback_url(CALLBACK_BASE, CALLBACK_TOKEN)
+        return target.fill(_without_target(arguments, target), url), options
+    if kind != "action":
+        strip = TriggerOptions().strip_trigger_prefix
+        policies = dataclasses.replace(options.policies, strip_trigger_prefix=strip)
+        return arguments, dataclasses.replace(options, policies=policies)
+    return arguments, options
+
+
 def call_operation(package: ConnectorPackage, operation_id: str, target: Target) -> OperationResult:
     target.transport.sent.clear()
     target.transport.expected = _template_regex(find_operation(package.swagger, operation_id).path)
+    kind = operation_kind(package, operation_id)
+    result = _send(package, operation_id, target, kind)
+    result.kind = kind
+    return result
+
+
+def _send(package: ConnectorPackage, operation_id: str, target: Target, kind: str) -> OperationResult:
     try:
-        arguments = policy_inputs(package, operation_id, sample_arguments(package.swagger, operation_id))
+        arguments, options = request_inputs(package, operation_id, kind)
         result = invoke(
             package, operation_id, arguments, target.connection, client=target.client,
-            options=EngineOptions(retries=0, timeout=60), base_url=target.base_url,
+            options=options, base_url=target.base_url,
         )  # fmt: skip
     except CustomCodeError:
         return OperationResult(operation_id, None, "custom code (skipped)")
@@ -447,7 +516,8 @@ def call_operation(package: ConnectorPackage, operation_id: str, target: Target)
     except ConnectorkitError as exc:
         return OperationResult(operation_id, False, f"runtime error ({type(exc).__name__})", str(exc))
     sent = target.transport.sent[-1] if target.transport.sent else ""
-    verdict = judge(result.response, _routing_policy(package, operation_id), sent)
+    routed_by = _routing_policy(package, operation_id) or ("pollingtrigger" if kind == "policy-polling" else None)
+    verdict = judge(result.response, routed_by, sent)
     verdict.operation = operation_id
     return verdict
 
@@ -462,14 +532,17 @@ def _call_and_watch(
         mock.start()
     result = call_operation(package, operation_id, target)
     if result.category == "no answer from Prism" and mock.exited(within=5.0):
-        result = OperationResult(operation_id, False, "Prism crashed on the request", mock.crash_report())
+        crashed = OperationResult(operation_id, False, "Prism crashed on the request", mock.crash_report())
+        result = dataclasses.replace(crashed, kind=result.kind)
         mock.start()
     if result.accepted is False:
         result.cause = explain(result, package)
     return result
 
 
-def run_connector(folder: Path, cli: Path, advance: Callable[[int], None]) -> ConnectorResult:
+def run_connector(
+    folder: Path, cli: Path, advance: Callable[[int], None], triggers_only: bool = False
+) -> ConnectorResult:
     start = time.perf_counter()
     out = ConnectorResult(folder.name, folder.parent.name)
     try:
@@ -477,7 +550,9 @@ def run_connector(folder: Path, cli: Path, advance: Callable[[int], None]) -> Co
     except ConnectorkitError as exc:
         out.unloadable = f"connectorkit: {exc}"
         return out
-    operations = [op.operation_id for op in package.swagger.operations()]
+    operations = [op.operation_id for op in package.swagger.operations() if not triggers_only or op.trigger]
+    if not operations:
+        return out
     with tempfile.TemporaryDirectory(prefix="fidelity-") as tmp:
         mock = Prism(cli, package.definition, Path(tmp))
         try:
@@ -513,19 +588,21 @@ def discover(corpus: Path, name: str | None, limit: int | None) -> list[Path]:
     return folders[:limit] if limit is not None else folders
 
 
-def _operation_count(folder: Path) -> int:
+def _operation_count(folder: Path, triggers_only: bool = False) -> int:
     try:
-        return sum(1 for _ in ConnectorPackage.load(folder).swagger.operations())
+        return sum(1 for op in ConnectorPackage.load(folder).swagger.operations() if not triggers_only or op.trigger)
     except ConnectorkitError:
         return 0
 
 
-def run(folders: list[Path], jobs: int, console: Console) -> list[ConnectorResult]:
+def run(folders: list[Path], jobs: int, console: Console, triggers_only: bool = False) -> list[ConnectorResult]:
     try:
         cli = npm_package(PRISM_SPEC, "@stoplight/prism-cli") / "dist" / "index.js"
     except NodeToolMissing as exc:
         raise SystemExit(f"Prism is unavailable: {exc}") from None
-    total = sum(_operation_count(f) for f in folders)
+    if triggers_only:
+        folders = [f for f in folders if _operation_count(f, True)]
+    total = sum(_operation_count(f, triggers_only) for f in folders)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     lock = threading.Lock()
     with Progress(*columns, console=console, transient=True) as progress:
@@ -536,7 +613,7 @@ def run(folders: list[Path], jobs: int, console: Console) -> list[ConnectorResul
                 progress.advance(task, n)
 
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            return list(pool.map(lambda f: run_connector(f, cli, advance), folders))
+            return list(pool.map(lambda f: run_connector(f, cli, advance, triggers_only), folders))
 
 
 def summarise(results: list[ConnectorResult], seconds: float) -> dict[str, Any]:
@@ -559,8 +636,20 @@ def summarise(results: list[ConnectorResult], seconds: float) -> dict[str, Any]:
         "seconds": round(seconds, 1),
         "categories": dict(categories.most_common()),
         "causes": dict(Counter(op.cause for op in judged if op.accepted is False).most_common()),
+        "by_kind": _by_kind(operations),
         "unloadable": {f"{r.kind}/{r.name}": r.unloadable for r in unloadable},
     }
+
+
+def _by_kind(operations: list[OperationResult]) -> dict[str, dict[str, int]]:
+    """Per kind (action, webhook, native-polling, policy-polling): operations, judged, accepted."""
+    out: dict[str, dict[str, int]] = {}
+    for op in operations:
+        counts = out.setdefault(op.kind, {"operations": 0, "judged": 0, "accepted": 0})
+        counts["operations"] += 1
+        counts["judged"] += op.accepted is not None
+        counts["accepted"] += op.accepted is True
+    return dict(sorted(out.items()))
 
 
 def print_text(results: list[ConnectorResult], totals: dict[str, Any], console: Console) -> None:
@@ -571,13 +660,21 @@ def print_text(results: list[ConnectorResult], totals: dict[str, Any], console: 
         elif failures:
             console.print(f"[bold]{result.kind}/{result.name}[/]: {len(failures)} of {len(result.operations)} rejected")
             for op in failures:
-                console.print(f"  {op.operation}: {op.category}: {op.detail}", markup=False)
+                console.print(f"  {op.operation} ({op.kind}): {op.category}: {op.detail}", markup=False)
                 console.print(f"    cause: {op.cause}", markup=False)
     for title, counts in (("categories", totals["categories"]), ("causes of the rejections", totals["causes"])):
         console.print()
         console.print(f"{title}:")
         for label, count in counts.items():
             console.print(f"  {count:6d}  {label}", markup=False)
+    console.print()
+    console.print("by kind:")
+    for kind, counts in totals["by_kind"].items():
+        console.print(
+            f"  {kind:15s} operations {counts['operations']:5d}, judged {counts['judged']:5d}, "
+            f"accepted {counts['accepted']:5d}",
+            markup=False,
+        )
     console.print()
     console.print(
         f"connectors {totals['connectors']} (not loaded {totals['connectors_unloadable']}: "
@@ -595,6 +692,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="only the first N connectors")
     parser.add_argument("--connector", default=None, help="only the connector with this folder name")
     parser.add_argument("--jobs", type=int, default=3, help="Prism instances at a time")
+    parser.add_argument("--triggers", action="store_true", help="only trigger operations (subscribe / first poll)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     args = parser.parse_args()
     if not args.corpus.is_dir():
@@ -602,7 +700,7 @@ def main() -> None:
     console = Console(stderr=args.format == "json", highlight=False, soft_wrap=True)
     folders = discover(args.corpus, args.connector, args.limit)
     start = time.perf_counter()
-    results = run(folders, max(1, args.jobs), console)
+    results = run(folders, max(1, args.jobs), console, args.triggers)
     totals = summarise(results, time.perf_counter() - start)
     if args.format == "json":
         print(json.dumps({"totals": totals, "connectors": [asdict(r) for r in results]}, indent=2))

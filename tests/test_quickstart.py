@@ -17,7 +17,21 @@ from connectorkit.examples import quickstart
 from connectorkit.runtime.store import Store
 
 KEY = "PLANTED-quickstart-key-93b0"
-STEPS = ["serve", "fetch", "new", "validate", "deploy", "connect", "create", "list", "get", "update", "delete"]
+STEPS = [
+    "serve",
+    "fetch",
+    "new",
+    "validate",
+    "deploy",
+    "connect",
+    "create",
+    "list",
+    "get",
+    "update",
+    "delete",
+    "poll",
+    "webhook",
+]
 runner = CliRunner()
 
 
@@ -43,7 +57,7 @@ def test_text_tour_prints_every_step_with_its_command(isolated: Path) -> None:
     elapsed = time.perf_counter() - started
     assert result.exit_code == 0, result.stdout + result.stderr
     text = result.stdout
-    assert "All 11 steps passed" in text
+    assert "All 13 steps passed" in text
     port = text.split("http://127.0.0.1:", 1)[1].split("/", 1)[0].split()[0]
     for expected in (
         f"TASKS_API_KEY=*** uvicorn connectorkit.examples.tasks:app --port {port}",
@@ -58,6 +72,10 @@ def test_text_tour_prints_every_step_with_its_command(isolated: Path) -> None:
         "3 tasks in 2 pages",
         "0 errors, 0 warnings",
         "task 1 gone (GetTask now answers 404)",
+        "connectorkit listen Tasks OnNewTasks --connection ",
+        '"title": "Polled by a trigger"',
+        "connectorkit listen Tasks OnTaskCreated --connection ",
+        '"title": "Pushed by a webhook"}; unsubscribed',
     ):
         assert expected in text, expected
     assert KEY not in text + result.stderr
@@ -97,7 +115,19 @@ def test_output_db_and_keep_leave_a_usable_connector_and_store(isolated: Path) -
         (connection,) = store.list_connections("Tasks")
         assert connection.secret_names == ("api_key",)
         calls = store.history(connection.id)
-    assert sorted({c.operation_id for c in calls}) == ["CreateTask", "DeleteTask", "GetTask", "ListTasks", "UpdateTask"]
+        assert store.list_triggers() == [], "the tour's triggers were not stopped"
+    operations = sorted({c.operation_id for c in calls})
+    assert operations == [
+        "CreateTask",
+        "DeleteTask",
+        "GetTask",
+        "ListTasks",
+        "OnNewTasks",
+        "OnTaskCreated",
+        "UpdateTask",
+    ]
+    hooks = [c for c in calls if c.operation_id == "OnTaskCreated"]
+    assert sorted((c.method, c.status) for c in hooks) == [("DELETE", 204), ("POST", 201)], "subscribed, unsubscribed"
     assert all(c.status is not None for c in calls)
     stored = b"".join(p.read_bytes() for p in db_file.parent.iterdir() if p.is_file())
     assert KEY.encode() not in stored

@@ -51,7 +51,8 @@ def register(app: typer.Typer) -> None:
 
         Starts the example API on a free loopback port, creates the connector from its OpenAPI
         document, validates it, deploys it to a local environment, connects with the API key and
-        calls create, list (all pages), read, update and delete. Each step prints the standalone
+        calls create, list (all pages), read, update and delete, then shows one event of each trigger
+        kind: OnNewTasks (polling) and OnTaskCreated (webhook, unsubscribed at once). Each step prints the standalone
         command that does the same. Exit code 0 when every step passes, 1 naming the step that failed.
         """
         from connectorkit.examples.quickstart import StepFailed, TourOptions, run_tour

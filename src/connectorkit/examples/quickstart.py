@@ -247,3 +247,66 @@ def _tour(tour: Tour, options: TourOptions, work: Path, run: _Runner, stack: Exi
         after = call("GetTask", {"taskId": first}).response.status
         run.check(step, after == 404, f"task {first} still readable after delete (HTTP {after})")
         step.detail = f"task {first} gone (GetTask now answers 404)"
+
+    _trigger_steps(run, environment, connection, client, stack, db)
+
+
+def _trigger_steps(
+    run: _Runner, environment: Any, connection: str, client: httpx.Client, stack: ExitStack, db: str
+) -> None:
+    """One event of each trigger kind. The tour polls as soon as it wants instead of waiting the
+    API's Retry-After (``max_interval=0``), so the steps take milliseconds; ``connectorkit listen``
+    waits as the platform does."""
+    from connectorkit.examples.tasks import serve
+    from connectorkit.runtime.listening import TriggerService
+    from connectorkit.runtime.triggers import TriggerOptions
+    from connectorkit.server.callbacks import callbacks_app
+
+    def listen(operation: str, *extra: str) -> str:
+        return " ".join(["connectorkit listen", NAME, operation, "--connection", connection, *extra, "--db", db])
+
+    def create(title: str) -> int:
+        result = environment.call(connection, "CreateTask", {"body": {"title": title}}, client=client)
+        if result.response.status != 201:
+            raise ConnectorkitError(f"CreateTask answered HTTP {result.response.status}")
+        return int(result.response.json["id"])
+
+    instant = TriggerOptions(interval=0.0, min_interval=0.0, max_interval=0.0)
+    with run.step("poll", "Listen to OnNewTasks (polling): one event", listen("OnNewTasks")) as step:
+        service = TriggerService(environment, client=client, options=instant, worker_id="quickstart")
+        record = service.start(connection, "OnNewTasks", {})
+        try:
+            run.check(step, service.run_due() == [], "the first poll should only seed the cursor")
+            created = create("Polled by a trigger")
+            events = service.run_due()
+        finally:
+            service.stop(record.id)
+        run.check(step, [e.body.get("id") for e in events] == [created], f"expected task {created}, got {events}")
+        step.detail = "event " + json.dumps(events[0].body, sort_keys=True)
+
+    base = stack.enter_context(serve(callbacks_app(None, environment=environment)))
+    port = base.rsplit(":", 1)[1]
+    command = listen("OnTaskCreated", "--port", port, "--public-url", base)
+    with run.step("webhook", "Listen to OnTaskCreated (webhook): one event", command) as step:
+        service = TriggerService(environment, client=client, public_url=base, worker_id="quickstart")
+        record = service.start(connection, "OnTaskCreated", {})
+        try:
+            created = create("Pushed by a webhook")
+            pushed = _wait_for_event(environment, record.id)
+        finally:
+            service.stop(record.id)  # unsubscribes: DELETE on the subscription's Location
+        run.check(step, pushed is not None, "no callback arrived within 5 s")
+        assert pushed is not None
+        run.check(step, pushed.get("id") == created, f"expected task {created}, got {pushed}")
+        step.detail = "event " + json.dumps(pushed, sort_keys=True) + "; unsubscribed"
+
+
+def _wait_for_event(environment: Any, trigger_id: str, timeout: float = 5.0) -> Any:
+    """The body of the trigger's first stored event, waiting for the callback to arrive."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        events = environment.store.events(trigger_id)
+        if events:
+            return events[0].body
+        time.sleep(0.02)
+    return None
