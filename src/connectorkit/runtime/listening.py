@@ -235,9 +235,8 @@ class TriggerService:
 
     def next_due(self) -> datetime | None:
         """When the next active polling trigger is due (None when there is none)."""
-        due = [r.next_due_at for r in self.store.list_triggers(status="active") if r.kind == "polling"]
-        found = [_aware(d) for d in due if d is not None]
-        return min(found) if found else None
+        due = self.store.next_due_at()
+        return _aware(due) if due is not None else None
 
     def run_due(self, limit: int = 50) -> list[EventRecord]:
         """Poll every due trigger this worker can lease (up to ``limit``) once; returns the events

@@ -13,9 +13,10 @@ import secrets
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -34,6 +35,7 @@ from connectorkit.runtime.invoke import Result
 from connectorkit.runtime.oauth import oauth_parameter, sub_parameter_names
 from connectorkit.runtime.request import find_operation
 from connectorkit.runtime.schemacheck import ValidationError, draft4_validator, pointer_of, schema_errors
+from connectorkit.runtime.store.repository import EventRecord, TriggerRecord
 from connectorkit.server import describe
 from connectorkit.server.api import connector_detail, find_connection, needs_sign_in, redacted_errors, redirect_uri
 from connectorkit.server.app import Forbidden, Unauthorized, state_of, status_for
@@ -636,6 +638,8 @@ def _page_context(page: OperationPage, fields: list[FormField], connections: lis
         "warnings": [],
         "dynamic_schema": page.dynamic_schema,
         "pretty": _pretty,
+        "forward": "",
+        "public_url": None,
     }
 
 
@@ -644,9 +648,9 @@ async def operation_page(request: Request, name: str, operation: str, connection
     _session(request)
     page, connections = await _operation_context(request, name, operation)
     chosen = connection or (connections[-1].id if connections else "")
-    return render(
-        request, "operation.html", **_page_context(page, operation_fields(page.detail, None), connections, chosen)
-    )
+    context = _page_context(page, operation_fields(page.detail, None), connections, chosen)
+    context["public_url"] = state_of(request).triggers.public_url
+    return render(request, "operation.html", **context)
 
 
 @router.post("/connectors/{name}/operations/{operation}")
@@ -657,6 +661,7 @@ async def run_operation(request: Request, name: str, operation: str) -> Response
     fields = operation_fields(page.detail, posted)
     chosen = posted.get("connection", "")
     context = _page_context(page, fields, connections, chosen)
+    context["public_url"] = state.triggers.public_url
     context["all_pages"] = posted.get("all_pages") == "on"
     if not any(c.id == chosen for c in connections):
         return render(request, "operation.html", 400, error="Choose a connection of this connector first.", **context)
@@ -771,3 +776,207 @@ async def history_page(request: Request, connection: str | None = None) -> Respo
     store = state_of(request).environment.store
     records = await _blocking(store.history, connection or None, 100)
     return render(request, "history.html", title="Call history", records=records, connection=connection or "")
+
+
+# triggers
+
+EVENTS_SHOWN = 100
+"""Events a trigger page renders itself; the page's script reads the rest from the events API."""
+
+
+@dataclass
+class TriggerView:
+    """One trigger as the console shows it: its error cut free of the connection's secrets and
+    its forward URL without credentials or query (either may carry a signature)."""
+
+    id: str
+    connection: str
+    connector: str
+    operation: str
+    kind: str
+    status: str
+    last_error: str | None
+    next_due: str
+    target: str | None
+    created: str
+    arguments: str
+
+
+@dataclass
+class EventView:
+    id: int
+    key: str
+    received: str
+    problems: list[str]
+    body: str
+
+
+def when(moment: datetime | None) -> str:
+    """A stored time as UTC text (SQLite hands times back without a zone; the store writes UTC)."""
+    if moment is None:
+        return "-"
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def shown_target(url: str | None) -> str | None:
+    """The forward URL without user info and with its query masked: what it points at, not its key."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "***" if parts.query else "", ""))
+
+
+def _redactors(environment: LocalEnvironment, connection_ids: set[str]) -> dict[str, Redactor]:
+    """One redactor per connection; a connection that is gone has no secrets left to leak."""
+    found = {}
+    for connection_id in connection_ids:
+        try:
+            found[connection_id] = Redactor(environment.store.get_connection(connection_id).secret_values())
+        except ConnectorkitError:
+            found[connection_id] = Redactor([])
+    return found
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def trigger_views(environment: LocalEnvironment, records: list[TriggerRecord]) -> list[TriggerView]:
+    """The triggers for the page; secrets are opened only for connections whose trigger has an error."""
+    redactors = _redactors(environment, {r.connection_id for r in records if r.last_error})
+    views = []
+    for record in records:
+        error = record.last_error
+        if error is not None:
+            error = _one_line(redactors[record.connection_id].text(error))
+        views.append(
+            TriggerView(
+                id=record.id,
+                connection=record.connection_id,
+                connector=record.connector,
+                operation=record.operation_id,
+                kind=record.kind,
+                status=record.status,
+                last_error=error,
+                next_due=when(record.next_due_at) if record.kind == "polling" else "on callback",
+                target=shown_target(record.target_url),
+                created=when(record.created_at),
+                arguments=json.dumps(record.arguments, ensure_ascii=False) if record.arguments else "",
+            )
+        )
+    return views
+
+
+def event_views(redactor: Redactor, records: list[EventRecord]) -> list[EventView]:
+    return [
+        EventView(
+            id=r.id,
+            key=r.key,
+            received=when(r.received_at),
+            problems=[redactor.text(p) for p in r.problems],
+            body=_pretty(redactor.json(r.body)),
+        )
+        for r in records
+    ]
+
+
+async def _triggers(request: Request, status: int = 200, **context: Any) -> Response:
+    environment = state_of(request).environment
+
+    def load() -> list[TriggerView]:
+        return trigger_views(environment, environment.store.list_triggers())
+
+    views = await _blocking(load)
+    return render(request, "triggers.html", status, title="Triggers", triggers=views, **context)
+
+
+@router.get("/triggers")
+async def triggers_page(request: Request, stopped: str | None = None) -> Response:
+    _session(request)
+    return await _triggers(request, message=f"Stopped trigger {stopped}." if stopped else None)
+
+
+@router.get("/triggers/{trigger_id}")
+async def trigger_page(request: Request, trigger_id: str, started: int | None = None) -> Response:
+    """One trigger and its kept events; the page's script appends new events as they arrive."""
+    _session(request)
+    environment = state_of(request).environment
+
+    def load() -> tuple[TriggerView, list[EventView]]:
+        record = environment.store.get_trigger(trigger_id)
+        (view,) = trigger_views(environment, [record])
+        records = environment.store.events(trigger_id, 0, EVENTS_SHOWN)
+        redactor = _redactors(environment, {record.connection_id})[record.connection_id]
+        return view, event_views(redactor, records)
+
+    view, events = await _blocking(load)
+    message = f"Started trigger {trigger_id}." if started else None
+    since = events[-1].id if events else 0
+    return render(
+        request, "trigger.html", title=f"Trigger {view.operation}", trigger=view, events=events, since=since,
+        message=message,
+    )  # fmt: skip
+
+
+@router.post("/triggers/{trigger_id}/stop")
+async def stop_trigger(request: Request, trigger_id: str) -> Response:
+    """Stop and delete a trigger (a webhook unsubscribes first). A failure keeps the trigger and
+    shows one line saying why, so the user can try again."""
+    await _posted(request)
+    state = state_of(request)
+
+    def run() -> None:
+        record = state.environment.store.get_trigger(trigger_id)
+        with redacted_errors(state.environment, record.connection_id):
+            state.triggers.stop(trigger_id)
+
+    try:
+        await _blocking(run)
+    except ConnectorkitError as exc:
+        return await _triggers(request, status_for(exc), error=_one_line(f"Trigger {trigger_id}: {exc}"))
+    return RedirectResponse(f"/console/triggers?stopped={quote(trigger_id)}", status_code=303)
+
+
+def forward_target(posted: Mapping[str, str]) -> str | None:
+    """The optional forward URL of the start form: empty keeps events for reading here."""
+    raw = posted.get("forward", "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError("forward: expected an absolute http(s) URL (or leave it empty to keep the events here)")
+    return raw
+
+
+@router.post("/connectors/{name}/operations/{operation}/trigger")
+async def start_trigger(request: Request, name: str, operation: str) -> Response:
+    """Start the operation as a trigger through the server's shared TriggerService (the same as
+    ``POST /api/triggers``): a polling trigger is due at once, a webhook subscribes now."""
+    _, posted = await _posted(request)
+    state = state_of(request)
+    page, connections = await _operation_context(request, name, operation)
+    fields = operation_fields(page.detail, posted)
+    chosen = posted.get("connection", "")
+    context = _page_context(page, fields, connections, chosen)
+    context["forward"] = posted.get("forward", "")
+    context["public_url"] = state.triggers.public_url
+    if not any(c.id == chosen for c in connections):
+        return render(request, "operation.html", 400, error="Choose a connection of this connector first.", **context)
+
+    def run() -> str:
+        with redacted_errors(state.environment, chosen):
+            if page.op.trigger_kind is None:
+                raise InputError(f"operation {operation!r} is an action, not a trigger (it has no x-ms-trigger)")
+            arguments = arguments_from(fields, posted)
+            target = forward_target(posted)
+            return state.triggers.start(chosen, page.detail.operation_id, arguments, target_url=target).id
+
+    try:
+        trigger_id = await _blocking(run)
+    except ConnectorkitError as exc:
+        return render(request, "operation.html", status_for(exc), error=_one_line(str(exc)), **context)
+    return RedirectResponse(f"/console/triggers/{quote(trigger_id)}?started=1", status_code=303)

@@ -79,6 +79,9 @@ _NEWEST_HEAD = _HEADS.order_by(ConnectorVersionRow.version.desc()).limit(1)
 _HEAD = _HEADS.where(ConnectorVersionRow.version == bindparam("version"))
 _CONNECTION = select(ConnectionRow.__table__).where(ConnectionRow.id == bindparam("id"))
 _INSERT_CALL = insert(CallRow)
+_NEXT_DUE = select(func.min(TriggerRow.next_due_at)).where(
+    TriggerRow.status == "active", TriggerRow.kind == "polling", TriggerRow.next_due_at.is_not(None)
+)
 
 
 class NotFoundError(InputError):
@@ -815,6 +818,12 @@ class Store:
                 select(*_TRIGGER_COLUMNS).where(TriggerRow.callback_digest == token_digest)
             ).first()
         return None if row is None else _trigger_record(row)
+
+    def next_due_at(self) -> datetime | None:
+        """When the earliest active polling trigger is due (None when there is none): what a
+        worker sleeps until, read with one indexed query however many triggers there are."""
+        with self.engine.connect() as connection:
+            return connection.execute(_NEXT_DUE).scalar()
 
     def list_triggers(
         self, connection_id: str | None = None, connector: str | None = None, status: str | None = None

@@ -129,3 +129,85 @@
     }
   });
 })();
+
+// The trigger page's live event list: every 2 s, read the events after the last one shown from
+// the events API (paging at once while full pages come back) and append a row for each. Bodies
+// and problems are shown with textContent only: an event is whatever the backend sent.
+(function () {
+  const table = document.getElementById("events");
+  if (!table) return;
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const rows = table.tBodies[0];
+  const status = document.getElementById("events-status");
+  const PAGE = 100;
+  const EVERY_MS = 2000;
+  let since = Number(table.dataset.since) || 0;
+
+  function cell(row, child) {
+    const td = row.insertCell();
+    if (child) td.append(child);
+    return td;
+  }
+
+  function element(tag, text, className) {
+    const node = document.createElement(tag);
+    node.textContent = text;
+    if (className) node.className = className;
+    return node;
+  }
+
+  function shownTime(iso) {
+    const moment = new Date(iso);
+    return isNaN(moment) ? String(iso) : moment.toISOString().replace("T", " ").slice(0, 19) + " UTC";
+  }
+
+  function pretty(value) {
+    if (value === null || value === undefined) return "";
+    return typeof value === "string" ? value : JSON.stringify(value, null, 2);
+  }
+
+  function append(event) {
+    if (event.id <= since) return;  // already shown
+    const row = rows.insertRow();
+    row.dataset.event = String(event.id);
+    row.className = "fresh";
+    cell(row).textContent = String(event.id);
+    cell(row, element("code", event.key, "event-key"));
+    cell(row).textContent = shownTime(event.receivedAt);
+    const problems = cell(row);
+    problems.className = "event-problems";
+    for (const problem of event.problems || []) problems.append(element("div", problem, "error-text"));
+    cell(row, element("pre", pretty(event.body), "event-body"));
+    since = event.id;
+  }
+
+  async function readNew() {
+    const base = "/api/triggers/" + encodeURIComponent(table.dataset.trigger) + "/events?limit=" + PAGE + "&since=";
+    for (;;) {
+      const response = await fetch(base + since, {
+        headers: { "X-CSRF-Token": csrf, Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      if (response.status === 404) return false;
+      const body = await response.json();
+      if (!response.ok) throw new Error(body.detail || "HTTP " + response.status);
+      body.forEach(append);
+      if (body.length < PAGE) return true;
+    }
+  }
+
+  async function tick() {
+    try {
+      if (!(await readNew())) {
+        status.textContent = "This trigger was stopped; no more events will arrive.";
+        return;
+      }
+      status.textContent = rows.rows.length + " events. New events appear here as they arrive.";
+    } catch (error) {
+      status.textContent = "Could not read new events (" + error.message + "); trying again.";
+    }
+    setTimeout(tick, EVERY_MS);
+  }
+
+  tick();
+})();
