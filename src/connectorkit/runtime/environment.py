@@ -258,6 +258,14 @@ class LocalEnvironment:
         number, digest = self.store.connector_head(name, version)
         return self._package_at(name, number, digest)
 
+    def connection_package(self, connection_id: str) -> tuple[ConnectorPackage, str]:
+        """The newest version of the connection's connector and that version's digest (a key for
+        whatever callers derive from the package), read as :meth:`call` reads them."""
+        connection, (number, digest) = self.store.connection_with_connector(
+            connection_id, max_age=self.config.connection_cache_seconds
+        )
+        return self._package_at(connection.connector, number, digest), digest
+
     def _package_at(self, name: str, number: int, digest: str) -> ConnectorPackage:
         with self._lock:
             cached = self._packages.get(digest)

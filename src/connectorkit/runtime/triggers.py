@@ -153,6 +153,10 @@ class TriggerSpec:
     """The item property event keys are taken from (see the module docstring), if any."""
 
 
+_SPECS: dict[tuple[str, str], TriggerSpec] = {}
+"""Trigger descriptions by (connector version digest, operation): a version never changes."""
+
+
 def describe_trigger(package: ConnectorPackage, operation_id: str) -> TriggerSpec:
     """The trigger's kind, cardinality, hint and polling policy; an :class:`InputError` for an
     unknown operation or an action."""
@@ -401,8 +405,13 @@ def poll_once(
     is not changed; the outcome carries the next one. See the module docstring for the protocol,
     the errors that raise and those that come back as an outcome."""
     opts = options or TriggerOptions()
-    package = environment.package(environment.store.get_connection(connection_id).connector)
-    spec = describe_trigger(package, operation_id)
+    package, digest = environment.connection_package(connection_id)
+    spec = _SPECS.get((digest, operation_id))
+    if spec is None:
+        spec = describe_trigger(package, operation_id)
+        if len(_SPECS) >= 256:
+            _SPECS.clear()
+        _SPECS[(digest, operation_id)] = spec
     if spec.kind == "webhook":
         raise InputError(f"operation {operation_id!r} is a webhook trigger: subscribe to it, do not poll it")
     engine = _engine_options(environment.engine_options if opts.engine is None else opts.engine, opts)
