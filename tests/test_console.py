@@ -7,15 +7,27 @@ import base64
 import io
 import json
 import re
+import time
 import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from pytest_httpserver import HTTPServer
 
+from connectorkit.authoring.new import NewOptions, create_connector
+from connectorkit.authoring.source import read_spec
+from connectorkit.examples.tasks import create_app as tasks_app
+from connectorkit.examples.tasks import serve
+from connectorkit.runtime.environment import LocalEnvironment
+from connectorkit.runtime.invoke import EngineOptions
+from connectorkit.runtime.store import Store, generate_key
+from connectorkit.runtime.triggers import TriggerOptions
 from connectorkit.server.app import create_app
 from connectorkit.server.security import SESSION_COOKIE
 from server_support import KEY, PROPERTIES, definition, oauth_files, oauth_upload_body, upload_body
@@ -556,3 +568,167 @@ def test_result_lists_mismatches_with_the_declared_response_schema(app: TestClie
     httpserver.expect_oneshot_request("/v1/pets").respond_with_json({"anything": True})
     listed = app.post("/console/connectors/Checked/operations/ListPets", data=form)
     assert listed.status_code == 200 and 'id="response-check"' not in listed.text  # no schema declared: no check
+
+
+# triggers: the Tasks example API on a loopback port, the server's worker thread polling
+
+TASKS_KEY = "PLANTED-console-trigger-key-7c1d"
+TASKS_TOKEN = "console-trigger-token-0123456789"
+FAST = TriggerOptions(interval=0.05, min_interval=0.05, engine=EngineOptions(retries=0, timeout=10))
+
+
+@dataclass
+class TasksConsole:
+    http: TestClient
+    store: Store
+    connection: str
+    api: httpx.Client
+    stop_backend: Callable[[], None]
+
+
+@contextmanager
+def tasks_console(tmp_path: Path, *, public_url: str | None = None) -> Iterator[TasksConsole]:
+    """A console with a worker over a store holding the Tasks connector and one connection;
+    ``stop_backend`` shuts the Tasks API down early (the console keeps running)."""
+    with Store(f"sqlite:///{tmp_path / 'tasks.db'}", key=generate_key()) as store, ExitStack() as backend:
+        base = backend.enter_context(serve(tasks_app(TASKS_KEY, retry_after=0)))
+        api = backend.enter_context(httpx.Client(base_url=base, headers={"X-API-Key": TASKS_KEY}))
+        environment = LocalEnvironment(store)
+        environment.deploy(create_connector(read_spec(f"{base}/openapi.json"), NewOptions(name="Tasks")).package)
+        connection = environment.create_connection("Tasks", {"api_key": TASKS_KEY})
+        application = create_app(
+            store=store, token=TASKS_TOKEN, trigger_options=FAST, worker=True, worker_tick=0.05, public_url=public_url
+        )
+        with TestClient(application, follow_redirects=False) as http:
+            yield TasksConsole(http, store, connection, api, backend.close)
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (found := check()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
+
+
+def start_form(csrf: str, connection: str, **extra: str) -> dict[str, str]:
+    return {"csrf": csrf, "connection": connection, **extra}
+
+
+def started_id(answer: Any) -> str:
+    assert answer.status_code == 303, answer.text
+    found = re.fullmatch(r"/console/triggers/([^?]+)\?started=1", answer.headers["location"])
+    assert found is not None, answer.headers["location"]
+    return found.group(1)
+
+
+def test_polling_trigger_started_from_its_operation_page_lists_its_events(tmp_path: Path) -> None:
+    with tasks_console(tmp_path) as tc:
+        csrf = login(tc.http)
+        page = tc.http.get("/console/connectors/Tasks/operations/OnNewTasks").text
+        assert 'formaction="/console/connectors/Tasks/operations/OnNewTasks/trigger"' in page
+        assert "Start as a polling trigger" in page
+        assert 'id="start-trigger"' not in tc.http.get("/console/connectors/Tasks/operations/ListTasks").text
+        assert '<a href="/console/triggers">Triggers</a>' in page
+
+        answer = tc.http.post(
+            "/console/connectors/Tasks/operations/OnNewTasks/trigger", data=start_form(csrf, tc.connection)
+        )
+        trigger_id = started_id(answer)
+        assert wait_for(lambda: tc.store.get_trigger(trigger_id).state.get("first") is False)  # the seeding poll
+        created = tc.api.post("/tasks", json={"title": "<b>ship</b> it"})
+        assert created.status_code == 201
+        events = wait_for(lambda: tc.store.events(trigger_id))
+        assert [e.key for e in events] == [f"id:{created.json()['id']}"]
+
+        shown = tc.http.get(f"/console/triggers/{trigger_id}?started=1")
+        assert shown.status_code == 200 and f"Started trigger {trigger_id}." in shown.text
+        assert f'data-trigger="{trigger_id}" data-since="{events[0].id}"' in shown.text
+        assert f'<code class="event-key">id:{created.json()["id"]}</code>' in shown.text
+        assert "&#34;title&#34;: &#34;&lt;b&gt;ship&lt;/b&gt; it&#34;" in shown.text  # escaped, pretty-printed
+        assert TASKS_KEY not in shown.text
+        # what the page's script reads: the events after the last one shown, with the session's CSRF header
+        url = f"/api/triggers/{trigger_id}/events"
+        assert tc.http.get(url, params={"since": events[0].id}, headers={"X-CSRF-Token": csrf}).json() == []
+        assert len(tc.http.get(url, params={"since": 0}, headers={"X-CSRF-Token": csrf}).json()) == 1
+
+        listed = tc.http.get("/console/triggers").text
+        row = listed[listed.index(f'<tr data-trigger="{trigger_id}">') :]
+        assert "OnNewTasks" in row and "<td>polling</td>" in row and ">active<" in row and "kept here" in row
+        assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC</td>", row)  # next due
+
+        forged = tc.http.post(f"/console/triggers/{trigger_id}/stop", data={"csrf": "forged"})
+        assert forged.status_code == 403 and tc.store.get_trigger(trigger_id)
+        stopped = tc.http.post(f"/console/triggers/{trigger_id}/stop", data={"csrf": csrf})
+        assert stopped.status_code == 303 and stopped.headers["location"] == f"/console/triggers?stopped={trigger_id}"
+        assert f"Stopped trigger {trigger_id}." in tc.http.get(stopped.headers["location"]).text
+        assert tc.store.list_triggers() == []
+        assert tc.http.get(f"/console/triggers/{trigger_id}").status_code == 404
+
+
+def test_starting_a_trigger_refuses_bad_input_and_stores_nothing(tmp_path: Path) -> None:
+    with tasks_console(tmp_path) as tc:
+        csrf = login(tc.http)
+        path = "/console/connectors/Tasks/operations/{}/trigger"
+        no_csrf = tc.http.post(path.format("OnNewTasks"), data={"connection": tc.connection})
+        assert no_csrf.status_code == 403 and "CSRF" in no_csrf.text
+        cases = [
+            ("OnNewTasks", start_form(csrf, "nope"), "Choose a connection of this connector first."),
+            ("ListTasks", start_form(csrf, tc.connection), "is an action, not a trigger"),
+            ("OnNewTasks", start_form(csrf, tc.connection, forward="ftp://example.com/x"), "forward: expected an"),
+            ("OnTaskCreated", start_form(csrf, tc.connection, **{"arg.body": "{oops"}), "body: not JSON"),
+            ("OnTaskCreated", start_form(csrf, tc.connection), "--public-url"),  # this server has none
+        ]
+        for operation, form, expected in cases:
+            answer = tc.http.post(path.format(operation), data=form)
+            assert answer.status_code == 400, (operation, answer.text)
+            error = re.search(r'<p class="error" role="alert">([^<]*)</p>', answer.text)
+            assert error is not None and expected in error.group(1), (expected, answer.text)
+        assert (
+            'value="ftp://example.com/x"'
+            in tc.http.post(
+                path.format("OnNewTasks"), data=start_form(csrf, tc.connection, forward="ftp://example.com/x")
+            ).text
+        )  # the form keeps what was typed
+        webhook_page = tc.http.get("/console/connectors/Tasks/operations/OnTaskCreated").text
+        assert "no public URL for callbacks" in webhook_page
+        assert tc.store.list_triggers() == []
+        assert tc.http.post("/console/triggers/nope/stop", data={"csrf": csrf}).status_code == 404
+        assert (
+            tc.http.get("/console/triggers").status_code == 200
+            and "No triggers yet" in tc.http.get("/console/triggers").text
+        )
+
+
+def test_webhook_trigger_stop_unsubscribes_and_a_failed_stop_keeps_it(tmp_path: Path) -> None:
+    forward = "https://user:pw@example.com/in?sig=FORWARD-SIG"
+    with tasks_console(tmp_path, public_url="http://127.0.0.1:9") as tc:
+        csrf = login(tc.http)
+        path = "/console/connectors/Tasks/operations/OnTaskCreated/trigger"
+        page = tc.http.get("/console/connectors/Tasks/operations/OnTaskCreated").text
+        assert "Start as a webhook trigger" in page and "<code>http://127.0.0.1:9</code>" in page
+        first = started_id(tc.http.post(path, data=start_form(csrf, tc.connection, forward=forward)))
+        second = started_id(tc.http.post(path, data=start_form(csrf, tc.connection)))
+        listed = tc.http.get("/console/triggers").text
+        assert "<td>webhook</td>" in listed and "on callback" in listed
+        assert "<code>https://example.com/in?***</code>" in listed
+        assert "FORWARD-SIG" not in listed and "pw@" not in listed
+
+        # a planted error with the connection's key: shown redacted, on one line
+        tc.store.set_trigger_status(second, "error", f"backend said\nkey={TASKS_KEY}")
+        listed = tc.http.get("/console/triggers").text
+        assert "backend said key=***" in listed and TASKS_KEY not in listed
+        detail = tc.http.get(f"/console/triggers/{second}").text
+        assert "backend said key=***" in detail and TASKS_KEY not in detail
+
+        assert tc.http.post(f"/console/triggers/{first}/stop", data={"csrf": csrf}).status_code == 303
+        assert [t.id for t in tc.store.list_triggers()] == [second]
+        assert tc.api.delete("/hooks/1").status_code == 404  # the first subscription is gone at the backend
+
+        tc.stop_backend()  # unsubscribing the second now fails: it is kept, the error is one line
+        failed = tc.http.post(f"/console/triggers/{second}/stop", data={"csrf": csrf})
+        assert failed.status_code == 502, failed.text
+        error = re.search(r'<p class="error" role="alert">([^<]*)</p>', failed.text)
+        assert error is not None and error.group(1).startswith(f"Trigger {second}: ")
+        assert "\n" not in error.group(1) and TASKS_KEY not in failed.text
+        assert f'<tr data-trigger="{second}">' in failed.text
+        assert [t.id for t in tc.store.list_triggers()] == [second]

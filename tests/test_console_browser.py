@@ -4,6 +4,7 @@ one-time URL, connection creation, an operation with a dynamic-values dropdown, 
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import shutil
@@ -12,12 +13,17 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 
+from connectorkit.authoring.new import NewOptions, create_connector
+from connectorkit.authoring.source import read_spec
+from connectorkit.examples.tasks import create_app as tasks_app
+from connectorkit.examples.tasks import serve as serve_tasks
 from server_support import KEY, upload_body
 from test_console import _pet_files, _with_dynamic_schema
 
@@ -36,8 +42,8 @@ def free_port() -> int:
         return port
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
+@contextmanager
+def running_server(tmp_path: Path, *extra: str) -> Iterator[tuple[str, str, Path]]:
     """(base URL, printed console login URL, token file) of a running ``connectorkit serve``."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("CONNECTORKIT_SECRET_KEY", "CONNECTORKIT_DB")}
@@ -50,6 +56,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
         str(port),
         "--db",
         f"sqlite:///{tmp_path / 'store.db'}",
+        *extra,
     ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
@@ -74,6 +81,12 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
+    with running_server(tmp_path) as found:
+        yield found
 
 
 def test_console_in_chromium(served: tuple[str, str, Path], httpserver: HTTPServer, tmp_path: Path) -> None:
@@ -153,3 +166,68 @@ def test_console_in_chromium(served: tuple[str, str, Path], httpserver: HTTPServ
             assert errors == []
         finally:
             browser.close()
+
+
+TASKS_KEY = "PLANTED-browser-tasks-key-51e0"
+
+
+def test_live_event_list_of_a_polling_trigger_in_chromium(tmp_path: Path) -> None:
+    """Start the Tasks example's polling trigger from its operation page, create a task in the
+    backend, and see the event appended to the trigger page's list by its script."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with (
+        serve_tasks(tasks_app(TASKS_KEY, retry_after=0)) as tasks_base,
+        running_server(tmp_path, "--poll-interval", "0.3") as (base, login_url, token_file),
+        httpx.Client(base_url=tasks_base, headers={"X-API-Key": TASKS_KEY}) as tasks_api,
+    ):
+        auth = {"Authorization": f"Bearer {token_file.read_text().strip()}"}
+        package = create_connector(read_spec(f"{tasks_base}/openapi.json"), NewOptions(name="Tasks")).package
+        files = {name: base64.b64encode(data).decode() for name, data in package.files().items()}
+        deployed = httpx.post(f"{base}/api/connectors", json={"files": files, "name": "Tasks"}, headers=auth)
+        assert deployed.status_code == 201, deployed.text
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page()
+                errors: list[str] = []
+                page.on("pageerror", lambda error: errors.append(str(error)))
+                page.goto(login_url)
+                page.get_by_role("link", name="Tasks").click()
+                page.get_by_role("link", name="New connection").click()
+                page.get_by_label("API key").fill(TASKS_KEY)
+                page.get_by_role("button", name="Create connection").click()
+                expect(page.get_by_role("status")).to_contain_text("Created connection")
+
+                page.goto(f"{base}/console/connectors/Tasks/operations/OnNewTasks")
+                page.get_by_role("button", name="Start trigger").click()
+                expect(page.get_by_role("status")).to_contain_text("Started trigger")
+                trigger_id = page.locator("#events").get_attribute("data-trigger")
+                assert trigger_id
+                # the first poll only seeds the cursor: create the task after it
+                deadline = time.monotonic() + 20
+                while time.monotonic() < deadline:
+                    shown = httpx.get(f"{base}/api/triggers/{trigger_id}", headers=auth).json()
+                    if shown["updatedAt"] != shown["createdAt"]:
+                        break
+                    time.sleep(0.1)
+                else:
+                    pytest.fail("the trigger was never polled")
+                created = tasks_api.post("/tasks", json={"title": "seen live"})
+                assert created.status_code == 201
+                row = page.locator("#events tbody tr")
+                expect(row).to_have_count(1, timeout=15000)  # appended by the script: no reload
+                expect(row.locator(".event-key")).to_have_text(f"id:{created.json()['id']}")
+                expect(row.locator(".event-body")).to_contain_text('"title": "seen live"')
+                expect(page.locator("#events-status")).to_contain_text("1 events")
+
+                page.get_by_role("link", name="Triggers").first.click()
+                listed = page.locator(f'#triggers tr[data-trigger="{trigger_id}"]')
+                expect(listed).to_contain_text("polling")
+                expect(listed).to_contain_text("active")
+                listed.get_by_role("button", name="Stop and delete").click()
+                expect(page.get_by_role("status")).to_have_text(f"Stopped trigger {trigger_id}.")
+                assert TASKS_KEY not in page.content()
+                assert errors == []
+            finally:
+                browser.close()

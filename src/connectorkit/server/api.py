@@ -377,11 +377,11 @@ def trigger_item(record: TriggerRecord) -> TriggerItem:
     )
 
 
-def event_item(record: EventRecord) -> EventItem:
+def event_item(record: EventRecord, redactor: Redactor | None = None) -> EventItem:
     return EventItem(
         id=record.id,
         key=record.key,
-        body=record.body,
+        body=redactor.json(record.body) if redactor is not None else record.body,
         problems=record.problems,
         received_at=_utc(record.received_at),
         delivered_at=_utc(record.delivered_at),
@@ -444,10 +444,13 @@ def trigger_events(
     ack: bool = Query(False, description="Mark the events returned as delivered (a reader that consumes them)."),
     state: ServerState = Depends(_state),
 ) -> list[EventItem]:
-    """The trigger's kept events, oldest first; page with ``since`` set to the last id read."""
+    """The trigger's kept events, oldest first; page with ``since`` set to the last id read. A
+    body that echoes one of the connection's secrets shows it as ***."""
     store = state.environment.store
+    trigger = store.get_trigger(trigger_id)
+    redactor = Redactor(store.get_connection(trigger.connection_id).secret_values())
     records = store.events(trigger_id, since, limit)
     if ack:
         store.mark_delivered([r.id for r in records if r.delivered_at is None])
         records = store.events(trigger_id, since, limit) if records else records
-    return [event_item(r) for r in records]
+    return [event_item(r, redactor) for r in records]
