@@ -135,27 +135,11 @@ def _redirect_listener(port: int, db: str | None) -> Iterator[None]:
     if _server_running(port):
         yield
         return
-    import threading
-
-    import uvicorn
-
+    from connectorkit.server.loopback import serve_in_thread
     from connectorkit.server.redirect import redirect_app
 
-    config = uvicorn.Config(redirect_app(db), host="127.0.0.1", port=port, log_level="error", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="connectorkit-redirect", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if not server.started:
-        server.should_exit = True
-        raise ConnectorkitError(f"--port {port}: cannot listen for the OAuth redirect there (in use?); pick another")
-    try:
+    with serve_in_thread(redirect_app(db), port, purpose="the OAuth redirect"):
         yield
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def _sign_in(

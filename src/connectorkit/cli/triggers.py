@@ -60,28 +60,11 @@ def _callback_listener(port: int, environment: Any) -> Iterator[None]:
         err.print(f"Using the connectorkit server on port {port} for callbacks (it must use this store).")
         yield
         return
-    import uvicorn
-
     from connectorkit.server.callbacks import callbacks_app
+    from connectorkit.server.loopback import serve_in_thread
 
-    config = uvicorn.Config(
-        callbacks_app(None, environment=environment), host="127.0.0.1", port=port,
-        log_level="critical", access_log=False, lifespan="on",
-    )  # fmt: skip
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="connectorkit-callbacks", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    if not server.started:
-        server.should_exit = True
-        raise ConnectorkitError(f"--port {port}: cannot listen for callbacks there (in use?); pick another")
-    try:
+    with serve_in_thread(callbacks_app(None, environment=environment), port, purpose="callbacks"):
         yield
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def _event_line(trigger_id: str, event: Any, output_format: OutputFormat) -> str:
