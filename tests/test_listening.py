@@ -256,6 +256,10 @@ def test_wrong_token_is_404_and_a_mismatching_payload_is_recorded_with_its_probl
     assert client.post(url, json={"id": 7, "title": 5}).json() == {"stored": 0}  # a re-sent event adds nothing
     too_big = client.post(url, content=b"x" * (MAX_BODY + 1))
     assert too_big.status_code == 413
+    environment.store.set_trigger_status(record.id, "stopped")  # a stopped trigger takes no callbacks
+    assert client.post(url, json={"id": 9}).status_code == 404
+    assert [e.key for e in environment.store.events(record.id)] == ["id:7"]
+    environment.store.set_trigger_status(record.id, "active")
     service.stop(record.id)
     assert client.post(url, json={"id": 8}).status_code == 404
 

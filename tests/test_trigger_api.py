@@ -5,8 +5,10 @@ subscribed with the server's own callback URL, stop/unsubscribe, and the bad-inp
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from connectorkit.examples.tasks import serve
 from connectorkit.runtime.environment import LocalEnvironment
 from connectorkit.runtime.invoke import EngineOptions
 from connectorkit.runtime.store import Store, generate_key
+from connectorkit.runtime.store.repository import NewEvent
 from connectorkit.runtime.triggers import TriggerOptions
 from connectorkit.server.app import create_app
 
@@ -152,3 +155,24 @@ def test_bad_trigger_requests_are_problems(store: Store, tasks: tuple[str, httpx
         paths = http.get("/api/openapi.json").json()["paths"]
         assert {"/api/triggers", "/api/triggers/{trigger_id}", "/api/triggers/{trigger_id}/events"} <= set(paths)
         assert set(paths["/api/triggers"]) == {"get", "post"}
+
+
+def test_a_last_error_or_event_echoing_a_secret_shows_it_masked(store: Store, tasks: tuple[str, httpx.Client]) -> None:
+    """A backend that quotes the connection's key in an error body or an event: the API masks it."""
+    connection, _ = tasks
+    with TestClient(create_app(store=store, token=TOKEN)) as http:
+        started = http.post("/api/triggers", json={"connection": connection, "operation": "OnNewTasks"}, headers=AUTH)
+        trigger_id = started.json()["id"]
+        store.set_trigger_status(trigger_id, "error", f"HTTP 400: bad key {KEY}")
+        shown = http.get(f"/api/triggers/{trigger_id}", headers=AUTH).json()
+        assert shown["lastError"] == "HTTP 400: bad key ***"
+        listed = http.get("/api/triggers", headers=AUTH).text
+        assert KEY not in listed and "bad key ***" in listed
+        store.set_trigger_status(trigger_id, "active")
+        claimed = store.claim_due_triggers("w", datetime.now(UTC), 30)
+        assert [r.id for r in claimed] == [trigger_id]
+        store.commit_poll(
+            trigger_id, "w", claimed[0].state, [NewEvent("id:1", {"echo": KEY})], datetime.now(UTC) + timedelta(hours=1)
+        )
+        events = http.get(f"/api/triggers/{trigger_id}/events", headers=AUTH).json()
+        assert events[0]["body"] == {"echo": "***"} and KEY not in json.dumps(events)

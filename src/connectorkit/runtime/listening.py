@@ -282,8 +282,8 @@ class TriggerService:
         stored with each event."""
         digest = token_digest(token)
         record = self.store.trigger_by_callback(digest)
-        if record is None:
-            return None
+        if record is None or record.status == "stopped":
+            return None  # unknown, or stopped: the service should not be calling any more
         checker = self._checkers.get(record.id)
         if checker is None:
             package = self.environment.package(record.connector)

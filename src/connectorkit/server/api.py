@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import dataclasses
 import tempfile
 from collections.abc import Iterator
@@ -358,7 +359,14 @@ def history(
 # triggers
 
 
-def trigger_item(record: TriggerRecord) -> TriggerItem:
+def trigger_item(record: TriggerRecord, environment: LocalEnvironment | None = None) -> TriggerItem:
+    """The trigger as the API shows it; with ``environment``, a last error that quotes one of the
+    connection's secrets (a backend echoing a key in its error body) shows it as ***."""
+    error = record.last_error
+    if error and environment is not None:
+        # A connection that is gone can have nothing of its own in the message any more.
+        with contextlib.suppress(ConnectorkitError):
+            error = Redactor(environment.store.get_connection(record.connection_id).secret_values()).text(error)
     return TriggerItem(
         id=record.id,
         connection=record.connection_id,
@@ -366,7 +374,7 @@ def trigger_item(record: TriggerRecord) -> TriggerItem:
         operation=record.operation_id,
         kind=record.kind,
         status=record.status,
-        last_error=record.last_error,
+        last_error=error,
         next_due_at=_utc(record.next_due_at),
         target=record.target_url,
         arguments=record.arguments,
@@ -409,7 +417,7 @@ def list_triggers(
 ) -> list[TriggerItem]:
     """Every stored trigger, whoever started it (the API, the console or ``connectorkit listen``)."""
     records = state.environment.store.list_triggers()
-    return [trigger_item(r) for r in records if connection is None or r.connection_id == connection]
+    return [trigger_item(r, state.environment) for r in records if connection is None or r.connection_id == connection]
 
 
 @router.post("/triggers", response_model=TriggerItem, status_code=201, tags=["triggers"])
@@ -418,12 +426,12 @@ def start_trigger(body: TriggerCreate, state: ServerState = Depends(_state)) -> 
     the service refuses); a polling trigger is due at once and polled by the server's workers."""
     with redacted_errors(state.environment, body.connection):
         record = state.triggers.start(body.connection, body.operation, body.arguments, target_url=body.target)
-    return trigger_item(record)
+    return trigger_item(record, state.environment)
 
 
 @router.get("/triggers/{trigger_id}", response_model=TriggerItem, tags=["triggers"])
 def get_trigger(trigger_id: str, state: ServerState = Depends(_state)) -> TriggerItem:
-    return trigger_item(state.environment.store.get_trigger(trigger_id))
+    return trigger_item(state.environment.store.get_trigger(trigger_id), state.environment)
 
 
 @router.delete("/triggers/{trigger_id}", status_code=204, response_class=Response, tags=["triggers"])
