@@ -21,10 +21,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, NoReturn, Protocol, TypeVar, cast
 
 from sqlalchemy import Connection as SAConnection
-from sqlalchemy import Engine, Executable, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Engine, Executable, String, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -79,6 +79,21 @@ _NEWEST_HEAD = _HEADS.order_by(ConnectorVersionRow.version.desc()).limit(1)
 _HEAD = _HEADS.where(ConnectorVersionRow.version == bindparam("version"))
 _CONNECTION = select(ConnectionRow.__table__).where(ConnectionRow.id == bindparam("id"))
 _INSERT_CALL = insert(CallRow)
+_COMMIT_POLL = (
+    update(TriggerRow)
+    .where(TriggerRow.id == bindparam("t_id"), TriggerRow.lease_owner == bindparam("t_owner"))
+    .values(
+        state=bindparam("t_state", type_=TriggerRow.__table__.c.state.type),
+        next_due_at=bindparam("t_due", type_=TriggerRow.__table__.c.next_due_at.type),
+        last_error=bindparam("t_error"),
+        updated_at=bindparam("t_now", type_=TriggerRow.__table__.c.updated_at.type),
+        status=func.coalesce(bindparam("t_status", type_=String()), TriggerRow.status),
+        lease_owner=None,
+        lease_expires_at=None,
+    )
+)
+"""One poll's commit, built once (a poll runs it every time): changes the trigger only while the
+worker still holds its lease."""
 _NEXT_DUE = select(func.min(TriggerRow.next_due_at)).where(
     TriggerRow.status == "active", TriggerRow.kind == "polling", TriggerRow.next_due_at.is_not(None)
 )
@@ -970,19 +985,21 @@ class Store:
         if status is not None and status not in TRIGGER_STATUSES:
             raise InputError(f"trigger status must be one of {', '.join(TRIGGER_STATUSES)}, got {status!r}")
         _check_json_value(dict(new_state), "trigger state")
-        values: dict[str, Any] = {
-            "state": dict(new_state),
-            "next_due_at": next_due_at,
-            "last_error": error,
-            "updated_at": self._clock(),
+        values = {
+            "t_id": trigger_id,
+            "t_owner": worker_id,
+            "t_state": dict(new_state),
+            "t_due": next_due_at,
+            "t_error": error,
+            "t_now": self._clock(),
+            "t_status": status,
         }
-        if status is not None:
-            values["status"] = status
         with self.engine.begin() as connection:
             # The lease check is the first statement: it takes SQLite's write lock and
             # PostgreSQL's row lock before anything is read, so no claim can slip in between.
-            self._take_lease(connection, trigger_id, worker_id, lease_owner=None, lease_expires_at=None, **values)
-            return self._insert_events(connection, trigger_id, events, ())
+            if connection.execute(_COMMIT_POLL, values).rowcount != 1:
+                self._lease_lost(connection, trigger_id, worker_id)
+            return self._insert_events(connection, trigger_id, events, ()) if events else []
 
     def record_callback(
         self, token_digest: str, events: Sequence[EventData], problems: Sequence[str] = ()
@@ -1063,6 +1080,11 @@ class Store:
         )
         if changed.rowcount == 1:
             return
+        Store._lease_lost(connection, trigger_id, worker_id)
+
+    @staticmethod
+    def _lease_lost(connection: SAConnection, trigger_id: str, worker_id: str) -> NoReturn:
+        """Raise what became of a lease ``worker_id`` no longer holds."""
         owner = connection.execute(select(TriggerRow.lease_owner).where(TriggerRow.id == trigger_id)).first()
         if owner is None:
             raise NotFoundError(f"no trigger with id {trigger_id!r} in the store")
