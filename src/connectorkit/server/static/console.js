@@ -202,7 +202,7 @@
         status.textContent = "This trigger was stopped; no more events will arrive.";
         return;
       }
-      status.textContent = rows.rows.length + " events. New events appear here as they arrive.";
+      status.textContent = rows.rows.length + (rows.rows.length === 1 ? " event" : " events") + ". New events appear here as they arrive.";
     } catch (error) {
       status.textContent = "Could not read new events (" + error.message + "); trying again.";
     }
