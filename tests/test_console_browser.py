@@ -219,7 +219,7 @@ def test_live_event_list_of_a_polling_trigger_in_chromium(tmp_path: Path) -> Non
                 expect(row).to_have_count(1, timeout=15000)  # appended by the script: no reload
                 expect(row.locator(".event-key")).to_have_text(f"id:{created.json()['id']}")
                 expect(row.locator(".event-body")).to_contain_text('"title": "seen live"')
-                expect(page.locator("#events-status")).to_contain_text("1 events")
+                expect(page.locator("#events-status")).to_contain_text("1 event.")
 
                 page.get_by_role("link", name="Triggers").first.click()
                 listed = page.locator(f'#triggers tr[data-trigger="{trigger_id}"]')
