@@ -11,6 +11,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -55,6 +56,15 @@ class MockOAuth:
     events: list[dict[str, Any]] = field(default_factory=list)
 
     def tokens(self, grant: str) -> list[dict[str, Any]]:
+        """The token responses of ``grant`` so far. Node writes to a pipe asynchronously, so a
+        line can arrive just after the HTTP answer it describes: wait until no new event has come
+        for a moment (at most a few seconds) before counting."""
+        deadline = time.monotonic() + 3.0
+        seen, quiet_since = len(self.events), time.monotonic()
+        while time.monotonic() < deadline and time.monotonic() - quiet_since < 0.15:
+            time.sleep(0.01)
+            if len(self.events) != seen:
+                seen, quiet_since = len(self.events), time.monotonic()
         return [e for e in self.events if e["event"] == "token" and e["request"].get("grant_type") == grant]
 
 
