@@ -174,7 +174,7 @@ def describe_trigger(package: ConnectorPackage, operation_id: str) -> TriggerSpe
         cardinality=cardinality,
         hint=str(hint) if isinstance(hint, str) else None,
         policy=policy,
-        id_property=_id_property(op.swagger, item_schema),
+        id_property=id_property(op.swagger, item_schema),
     )
 
 
@@ -241,14 +241,29 @@ def _item_schema(op: Operation, policy: PollingPolicy | None, cardinality: str) 
     return schema
 
 
-def _id_property(swagger: Swagger, schema: Any) -> str | None:
-    properties = schema.get("properties") if isinstance(schema, dict) else None
-    if not isinstance(properties, dict):
+def schema_properties(swagger: Swagger, schema: dict[str, Any]) -> dict[str, Any]:
+    """``properties`` of an object schema, those of its ``allOf`` parts included."""
+    merged: dict[str, Any] = {}
+    parts = schema.get("allOf")
+    for part in parts if isinstance(parts, list) else []:
+        target = _deref(swagger, part)
+        if isinstance(target, dict):
+            merged.update(schema_properties(swagger, target))
+    own = schema.get("properties")
+    merged.update({str(k): v for k, v in own.items()} if isinstance(own, dict) else {})
+    return merged
+
+
+def id_property(swagger: Swagger, schema: Any) -> str | None:
+    """The property event keys of items of ``schema`` come from: ``id`` or ``_id`` (an exact name
+    before a case-insensitive one), for polled items and webhook callbacks alike."""
+    if not isinstance(schema, dict):
         return None
+    names = list(schema_properties(swagger, schema))
     for wanted in _ID_NAMES:
-        found = next((name for name in properties if name.lower() == wanted), None)
+        found = next((n for n in names if n == wanted), None) or next((n for n in names if n.lower() == wanted), None)
         if found is not None:
-            return str(found)
+            return found
     return None
 
 

@@ -47,7 +47,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -57,8 +57,8 @@ from connectorkit.errors import ConnectorkitError, InputError
 from connectorkit.runtime.model import Headers
 from connectorkit.runtime.request import find_operation
 from connectorkit.runtime.schemacheck import Draft4Validator, draft4_validator, pointer_of, schema_errors
-from connectorkit.runtime.store.secrets import MASK
-from connectorkit.runtime.triggers import Event, event_key
+from connectorkit.runtime.store.secrets import redact, secret_strings
+from connectorkit.runtime.triggers import Event, event_key, id_property, schema_properties
 
 if TYPE_CHECKING:
     from connectorkit.runtime.environment import LocalEnvironment
@@ -93,7 +93,6 @@ _EXPECTED_LOCATION = (
 _GONE = (404, 410)
 _SHOWN_TEXT = 200  # characters of a backend's answer quoted in an error
 _REASON_LIMIT = 300  # characters of one validation message
-_ID_NAMES = ("id", "_id")  # as runtime/triggers.py keys polled items
 
 
 # --------------------------------------------------------------------------- callback URLs
@@ -297,9 +296,9 @@ def subscribe(
         raise InputError(f"operation {name!r} is not a trigger (it has no x-ms-trigger)")
     target = notification_target(package, name)
     filled = target.fill(arguments, callback_url)
-    result = environment.call(connection_id, name, filled, client=client, extra_secrets=_hidden(callback_url))
+    hidden = secret_strings(_callback_secrets(callback_url))
+    result = environment.call(connection_id, name, filled, client=client, extra_secrets=_callback_secrets(callback_url))
     response = result.response
-    hidden = _hidden(callback_url)
     body = _shown_body(response.json if response.has_json else response.content, response.has_json, hidden)
     if not 200 <= response.status < 300:
         raise ConnectorkitError(
@@ -387,28 +386,21 @@ def _delete_operation(op: Operation, body: Any) -> tuple[str, dict[str, Any]] | 
     return None
 
 
-def _hidden(callback: str) -> list[str]:
-    """The callback URL, its token and their escaped forms: masked wherever a backend echoes them."""
-    token = callback.rstrip("/").rsplit("/", 1)[-1]
-    forms = [callback, quote(callback, safe=""), json.dumps(callback)[1:-1], token]
-    return sorted({f for f in forms if len(f) >= 8}, key=len, reverse=True)
-
-
-def _mask(text: str, hidden: list[str]) -> str:
-    for secret in hidden:
-        text = text.replace(secret, MASK)
-    return text
+def _callback_secrets(callback: str) -> list[str]:
+    """The callback URL and its token: masked (in every form :func:`secret_strings` gives)
+    wherever a backend echoes them."""
+    return [callback, callback.rstrip("/").rsplit("/", 1)[-1]]
 
 
 def _shown_body(value: Any, is_json: bool, hidden: list[str]) -> Any:
     if is_json:
-        return json.loads(_mask(json.dumps(value, ensure_ascii=False), hidden))
+        return json.loads(redact(json.dumps(value, ensure_ascii=False), hidden))
     text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-    return _mask(text, hidden) or None
+    return redact(text, hidden) or None
 
 
 def _quoted(content: bytes, hidden: list[str]) -> str:
-    text = " ".join(_mask(content.decode("utf-8", "replace"), hidden).split())
+    text = " ".join(redact(content.decode("utf-8", "replace"), hidden).split())
     if not text:
         return ""
     return f": {text[:_SHOWN_TEXT]}{'...' if len(text) > _SHOWN_TEXT else ''}"
@@ -491,7 +483,7 @@ class CallbackChecker:
         declared = self.array_property is not None
         self.split = declared and (split if split is not None else (op.trigger == "batch" or self.array_property == ""))
         event_schema = item if self.split else root
-        self.key_property = key_property if key_property is not None else _id_property(swagger, event_schema)
+        self.key_property = key_property if key_property is not None else id_property(swagger, event_schema)
         self._validator = (
             draft4_validator(swagger, self.content.pointer) if self.content and self.content.pointer else None
         )
@@ -591,24 +583,11 @@ def _declared_array(swagger: Swagger, root: Any) -> tuple[str | None, Any]:
     if _schema_type(root) == "array":
         return "", swagger.deref(root.get("items"), "")[0]
     arrays: list[tuple[str, Any]] = []
-    for name, sub in _properties(swagger, root).items():
+    for name, sub in schema_properties(swagger, root).items():
         target = swagger.deref(sub, "")[0]
         if isinstance(target, dict) and _schema_type(target) == "array":
             arrays.append((name, swagger.deref(target.get("items"), "")[0]))
     return arrays[0] if len(arrays) == 1 else (None, None)
-
-
-def _properties(swagger: Swagger, schema: dict[str, Any]) -> dict[str, Any]:
-    """``properties`` of an object schema, those of its ``allOf`` parts included."""
-    merged: dict[str, Any] = {}
-    parts = schema.get("allOf")
-    for part in parts if isinstance(parts, list) else []:
-        target = swagger.deref(part, "")[0]
-        if isinstance(target, dict):
-            merged.update(_properties(swagger, target))
-    own = schema.get("properties")
-    merged.update({str(k): v for k, v in own.items()} if isinstance(own, dict) else {})
-    return merged
 
 
 def _schema_type(schema: dict[str, Any]) -> str | None:
@@ -618,17 +597,6 @@ def _schema_type(schema: dict[str, Any]) -> str | None:
     if "items" in schema:
         return "array"
     return "object" if "properties" in schema else None
-
-
-def _id_property(swagger: Swagger, schema: Any) -> str | None:
-    if not isinstance(schema, dict):
-        return None
-    names = list(_properties(swagger, schema))
-    for wanted in _ID_NAMES:
-        found = next((n for n in names if n == wanted), None) or next((n for n in names if n.lower() == wanted), None)
-        if found is not None:
-            return found
-    return None
 
 
 def _schema_problems(validator: Draft4Validator, body: Any) -> list[PayloadProblem]:
