@@ -68,7 +68,7 @@ def _callback_listener(port: int, environment: Any) -> Iterator[None]:
 
 
 def _event_line(trigger_id: str, event: Any, output_format: OutputFormat) -> str:
-    received = event.received_at if event.received_at.tzinfo else event.received_at.replace(tzinfo=UTC)
+    received = event.received_at
     data = {
         "trigger": trigger_id,
         "key": event.key,
@@ -237,7 +237,7 @@ def _summary(record: Any) -> dict[str, Any]:
     def stamp(moment: datetime | None) -> str | None:
         if moment is None:
             return None
-        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+        return moment.isoformat()
 
     return {
         "id": record.id,

@@ -236,7 +236,7 @@ class TriggerService:
     def next_due(self) -> datetime | None:
         """When the next active polling trigger is due (None when there is none)."""
         due = self.store.next_due_at()
-        return _aware(due) if due is not None else None
+        return due
 
     def run_due(self, limit: int = 50) -> list[EventRecord]:
         """Poll every due trigger this worker can lease (up to ``limit``) once; returns the events
@@ -374,7 +374,7 @@ class Worker:
         due = service.next_due()
         if due is None:
             return self.tick
-        return min(self.tick, max(0.0, (_aware(due) - service.clock()).total_seconds()))
+        return min(self.tick, max(0.0, (due - service.clock()).total_seconds()))
 
     def run(self, stop_event: threading.Event | None = None) -> None:
         """Loop until ``stop_event`` (default: this worker's own, set by :meth:`stop`) is set."""
@@ -417,8 +417,3 @@ class Worker:
 def _check_target(url: str) -> None:
     if not url.startswith(("http://", "https://")) or len(url) < 10:
         raise InputError(f"--forward {url!r}: expected an absolute http(s) URL")
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands datetimes back without a zone; the store writes UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -15,9 +15,8 @@ import dataclasses
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any, overload
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -375,13 +374,13 @@ def trigger_item(record: TriggerRecord, environment: LocalEnvironment | None = N
         kind=record.kind,
         status=record.status,
         last_error=error,
-        next_due_at=_utc(record.next_due_at),
+        next_due_at=record.next_due_at,
         target=record.target_url,
         arguments=record.arguments,
         lease_owner=record.lease_owner,
-        lease_expires_at=_utc(record.lease_expires_at),
-        created_at=_utc(record.created_at),
-        updated_at=_utc(record.updated_at),
+        lease_expires_at=record.lease_expires_at,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
     )
 
 
@@ -391,23 +390,10 @@ def event_item(record: EventRecord, redactor: Redactor | None = None) -> EventIt
         key=record.key,
         body=redactor.json(record.body) if redactor is not None else record.body,
         problems=record.problems,
-        received_at=_utc(record.received_at),
-        delivered_at=_utc(record.delivered_at),
+        received_at=record.received_at,
+        delivered_at=record.delivered_at,
         attempts=record.attempts,
     )
-
-
-@overload
-def _utc(moment: datetime) -> datetime: ...
-@overload
-def _utc(moment: None) -> None: ...
-@overload
-def _utc(moment: datetime | None) -> datetime | None: ...
-def _utc(moment: datetime | None) -> datetime | None:
-    """SQLite hands datetimes back without a zone; the store writes UTC, so say so on the wire."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
 
 
 @router.get("/triggers", response_model=list[TriggerItem], tags=["triggers"])

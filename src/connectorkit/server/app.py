@@ -244,6 +244,7 @@ _TITLES = {
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
+    413: "Payload too large",
     422: "Invalid request",
     500: "Server error",
     501: "Not implemented locally",

@@ -27,18 +27,13 @@ from connectorkit import __version__
 from connectorkit.runtime.environment import LocalEnvironment
 from connectorkit.runtime.listening import TriggerService
 from connectorkit.runtime.webhooks import CALLBACK_PREFIX
+from connectorkit.server.app import problem
 from connectorkit.server.redirect import HEALTH_PATH, SERVICE
 
 CALLBACK_ROUTE = CALLBACK_PREFIX + "{token}"
 MAX_BODY = 1024 * 1024
 """Largest callback body accepted (1 MiB): a notification is small; this bounds memory per request."""
-PROBLEM_TYPE = "application/problem+json"
 _SERVICE_ATTRIBUTE = "trigger_service"
-
-
-def _problem(status: int, title: str, detail: str) -> JSONResponse:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE)
 
 
 def _service(request: Request) -> TriggerService:
@@ -73,11 +68,11 @@ async def receive_callback(request: Request) -> Response:
     token = str(request.path_params["token"])
     body = await _read_capped(request)
     if body is None:
-        return _problem(413, "Payload too large", f"callback bodies are limited to {MAX_BODY} bytes")
+        return problem(413, f"callback bodies are limited to {MAX_BODY} bytes")
     headers = {name: value for name, value in request.headers.items()}
     stored = await run_in_threadpool(_service(request).receive, token, body, headers)
     if stored is None:
-        return _problem(404, "Not found", "no trigger listens at this callback URL (it was stopped or never existed)")
+        return problem(404, "no trigger listens at this callback URL (it was stopped or never existed)")
     return JSONResponse({"stored": len(stored)}, status_code=202)
 
 

@@ -812,11 +812,10 @@ class EventView:
 
 
 def when(moment: datetime | None) -> str:
-    """A stored time as UTC text (SQLite hands times back without a zone; the store writes UTC)."""
+    """A stored time (the store hands back aware UTC times) as UTC text."""
     if moment is None:
         return "-"
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def shown_target(url: str | None) -> str | None:
