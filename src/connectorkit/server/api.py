@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import dataclasses
 import tempfile
 from collections.abc import Iterator
@@ -29,7 +28,7 @@ from connectorkit.runtime.environment import LocalEnvironment
 from connectorkit.runtime.store.repository import ConnectionSummary, EventRecord, TriggerRecord
 from connectorkit.server import describe
 from connectorkit.server.app import PROBLEM_TYPE, ServerState, Unauthorized, state_of
-from connectorkit.server.present import Redactor, present
+from connectorkit.server.present import Redactor, connection_redactors, present
 from connectorkit.server.schemas import (
     ChoiceItem,
     ConnectionCreate,
@@ -358,14 +357,12 @@ def history(
 # triggers
 
 
-def trigger_item(record: TriggerRecord, environment: LocalEnvironment | None = None) -> TriggerItem:
-    """The trigger as the API shows it; with ``environment``, a last error that quotes one of the
-    connection's secrets (a backend echoing a key in its error body) shows it as ***."""
+def trigger_item(record: TriggerRecord, redactors: dict[str, Redactor]) -> TriggerItem:
+    """The trigger as the API shows it: a last error that quotes one of the connection's secrets
+    (a backend echoing a key in its error body) shows it as ***."""
     error = record.last_error
-    if error and environment is not None:
-        # A connection that is gone can have nothing of its own in the message any more.
-        with contextlib.suppress(ConnectorkitError):
-            error = Redactor(environment.store.get_connection(record.connection_id).secret_values()).text(error)
+    if error and record.connection_id in redactors:
+        error = redactors[record.connection_id].text(error)
     return TriggerItem(
         id=record.id,
         connection=record.connection_id,
@@ -382,6 +379,11 @@ def trigger_item(record: TriggerRecord, environment: LocalEnvironment | None = N
         created_at=record.created_at,
         updated_at=record.updated_at,
     )
+
+
+def _one_trigger(environment: LocalEnvironment, record: TriggerRecord) -> TriggerItem:
+    """One trigger; its connection's secrets are read only when there is an error to clean."""
+    return trigger_item(record, connection_redactors(environment, [record.connection_id] if record.last_error else []))
 
 
 def event_item(record: EventRecord, redactor: Redactor | None = None) -> EventItem:
@@ -403,7 +405,9 @@ def list_triggers(
 ) -> list[TriggerItem]:
     """Every stored trigger, whoever started it (the API, the console or ``connectorkit listen``)."""
     records = state.environment.store.list_triggers()
-    return [trigger_item(r, state.environment) for r in records if connection is None or r.connection_id == connection]
+    shown = [r for r in records if connection is None or r.connection_id == connection]
+    redactors = connection_redactors(state.environment, (r.connection_id for r in shown if r.last_error))
+    return [trigger_item(r, redactors) for r in shown]
 
 
 @router.post("/triggers", response_model=TriggerItem, status_code=201, tags=["triggers"])
@@ -412,12 +416,13 @@ def start_trigger(body: TriggerCreate, state: ServerState = Depends(_state)) -> 
     the service refuses); a polling trigger is due at once and polled by the server's workers."""
     with redacted_errors(state.environment, body.connection):
         record = state.triggers.start(body.connection, body.operation, body.arguments, target_url=body.target)
-    return trigger_item(record, state.environment)
+    return _one_trigger(state.environment, record)
 
 
 @router.get("/triggers/{trigger_id}", response_model=TriggerItem, tags=["triggers"])
 def get_trigger(trigger_id: str, state: ServerState = Depends(_state)) -> TriggerItem:
-    return trigger_item(state.environment.store.get_trigger(trigger_id), state.environment)
+    record = state.environment.store.get_trigger(trigger_id)
+    return _one_trigger(state.environment, record)
 
 
 @router.delete("/triggers/{trigger_id}", status_code=204, response_class=Response, tags=["triggers"])

@@ -39,7 +39,7 @@ from connectorkit.runtime.store.repository import EventRecord, TriggerRecord
 from connectorkit.server import describe
 from connectorkit.server.api import connector_detail, find_connection, needs_sign_in, redacted_errors, redirect_uri
 from connectorkit.server.app import Forbidden, Unauthorized, state_of, status_for
-from connectorkit.server.present import Redactor, present
+from connectorkit.server.present import Redactor, connection_redactors, present
 from connectorkit.server.schemas import ConnectionField, OperationDetail, ParameterItem
 from connectorkit.server.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Session, same
 
@@ -829,24 +829,13 @@ def shown_target(url: str | None) -> str | None:
     return urlunsplit((parts.scheme, host, parts.path, "***" if parts.query else "", ""))
 
 
-def _redactors(environment: LocalEnvironment, connection_ids: set[str]) -> dict[str, Redactor]:
-    """One redactor per connection; a connection that is gone has no secrets left to leak."""
-    found = {}
-    for connection_id in connection_ids:
-        try:
-            found[connection_id] = Redactor(environment.store.get_connection(connection_id).secret_values())
-        except ConnectorkitError:
-            found[connection_id] = Redactor([])
-    return found
-
-
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
 def trigger_views(environment: LocalEnvironment, records: list[TriggerRecord]) -> list[TriggerView]:
     """The triggers for the page; secrets are opened only for connections whose trigger has an error."""
-    redactors = _redactors(environment, {r.connection_id for r in records if r.last_error})
+    redactors = connection_redactors(environment, {r.connection_id for r in records if r.last_error})
     views = []
     for record in records:
         error = record.last_error
@@ -909,7 +898,7 @@ async def trigger_page(request: Request, trigger_id: str, started: int | None = 
         record = environment.store.get_trigger(trigger_id)
         (view,) = trigger_views(environment, [record])
         records = environment.store.events(trigger_id, 0, EVENTS_SHOWN)
-        redactor = _redactors(environment, {record.connection_id})[record.connection_id]
+        redactor = connection_redactors(environment, {record.connection_id})[record.connection_id]
         return view, event_views(redactor, records)
 
     view, events = await _blocking(load)

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from connectorkit.errors import ConnectorkitError
+from connectorkit.runtime.environment import LocalEnvironment
 from connectorkit.runtime.invoke import Result
 from connectorkit.runtime.model import Headers, Request, Response
 from connectorkit.runtime.store.repository import SENSITIVE_HEADERS
@@ -75,6 +76,18 @@ class Redactor:
             if cleaned != message:
                 exc.args = (cleaned,)
             raise
+
+
+def connection_redactors(environment: LocalEnvironment, connection_ids: Iterable[str]) -> dict[str, Redactor]:
+    """One redactor per connection (each connection's secrets read once); a connection that is
+    gone has no secrets left to leak."""
+    found = {}
+    for connection_id in set(connection_ids):
+        try:
+            found[connection_id] = Redactor(environment.store.get_connection(connection_id).secret_values())
+        except ConnectorkitError:
+            found[connection_id] = Redactor([])
+    return found
 
 
 def present(result: Result, redactor: Redactor) -> InvocationResult:
