@@ -303,18 +303,16 @@ class TriggerService:
         2xx marks the event delivered. See :class:`DeliveryOptions` for retries."""
         delivered = failed = 0
         errors: list[str] = []
-        for record in self.store.list_triggers():
-            if record.target_url is None:
-                continue
-            for event in self.store.pending_events(record.id, limit):
-                error = self._forward(record.target_url, record.id, event)
+        for trigger_id, target_url in self.store.forward_targets().items():
+            for event in self.store.pending_events(trigger_id, limit):
+                error = self._forward(target_url, trigger_id, event)
                 if error is None:
                     self.store.mark_delivered([event.id])
                     delivered += 1
                     continue
                 self.store.record_attempts([event.id])
                 failed += 1
-                errors.append(f"trigger {record.id}: event {event.id}: {error}")
+                errors.append(f"trigger {trigger_id}: event {event.id}: {error}")
                 break  # later events wait behind this one: order is kept
         return DeliveryReport(delivered, failed, errors)
 

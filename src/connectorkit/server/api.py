@@ -404,10 +404,9 @@ def list_triggers(
     state: ServerState = Depends(_state),
 ) -> list[TriggerItem]:
     """Every stored trigger, whoever started it (the API, the console or ``connectorkit listen``)."""
-    records = state.environment.store.list_triggers()
-    shown = [r for r in records if connection is None or r.connection_id == connection]
-    redactors = connection_redactors(state.environment, (r.connection_id for r in shown if r.last_error))
-    return [trigger_item(r, redactors) for r in shown]
+    records = state.environment.store.list_triggers(connection_id=connection)
+    redactors = connection_redactors(state.environment, (r.connection_id for r in records if r.last_error))
+    return [trigger_item(r, redactors) for r in records]
 
 
 @router.post("/triggers", response_model=TriggerItem, status_code=201, tags=["triggers"])

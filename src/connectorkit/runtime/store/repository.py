@@ -94,6 +94,11 @@ _COMMIT_POLL = (
 )
 """One poll's commit, built once (a poll runs it every time): changes the trigger only while the
 worker still holds its lease."""
+_FORWARD_TARGETS = (
+    select(TriggerRow.id, TriggerRow.target_url)
+    .where(TriggerRow.target_url.is_not(None))
+    .order_by(TriggerRow.created_at)
+)
 _NEXT_DUE = select(func.min(TriggerRow.next_due_at)).where(
     TriggerRow.status == "active", TriggerRow.kind == "polling", TriggerRow.next_due_at.is_not(None)
 )
@@ -833,6 +838,13 @@ class Store:
                 select(*_TRIGGER_COLUMNS).where(TriggerRow.callback_digest == token_digest)
             ).first()
         return None if row is None else _trigger_record(row)
+
+    def forward_targets(self) -> dict[str, str]:
+        """``{trigger id: target URL}`` of the triggers that forward their events: what a worker
+        delivers every round, read without building a record of every trigger."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(_FORWARD_TARGETS).all()
+        return {str(trigger_id): str(target) for trigger_id, target in rows}
 
     def next_due_at(self) -> datetime | None:
         """When the earliest active polling trigger is due (None when there is none): what a
