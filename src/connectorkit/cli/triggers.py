@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from types import FrameType
 from typing import Any
 
@@ -85,10 +85,7 @@ def _event_line(trigger_id: str, event: Any, output_format: OutputFormat) -> str
 def _pause(service: Any, kind: str, deadline: float | None) -> None:
     """Sleep until the next poll is due (a webhook: a short tick), at most :data:`MAX_SLEEP` at a
     time so that ``--timeout`` is kept."""
-    seconds = WEBHOOK_TICK
-    if kind == "polling":
-        due = service.next_due()
-        seconds = MAX_SLEEP if due is None else (due - datetime.now(UTC)).total_seconds()
+    seconds = service.seconds_until_due(MAX_SLEEP) if kind == "polling" else WEBHOOK_TICK
     if deadline is not None:
         seconds = min(seconds, deadline - time.monotonic())
     time.sleep(min(MAX_SLEEP, max(0.02, seconds)))

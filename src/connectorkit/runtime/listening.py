@@ -235,8 +235,13 @@ class TriggerService:
 
     def next_due(self) -> datetime | None:
         """When the next active polling trigger is due (None when there is none)."""
-        due = self.store.next_due_at()
-        return due
+        return self.store.next_due_at()
+
+    def seconds_until_due(self, cap: float) -> float:
+        """How long to sleep before the next polling trigger is due: ``cap`` at most (and when
+        none is), 0 when one is already due."""
+        due = self.next_due()
+        return cap if due is None else min(cap, max(0.0, (due - self.clock()).total_seconds()))
 
     def run_due(self, limit: int = 50) -> list[EventRecord]:
         """Poll every due trigger this worker can lease (up to ``limit``) once; returns the events
@@ -369,10 +374,7 @@ class Worker:
         self.rounds += 1
         if service.last_claimed >= self.batch:
             return 0.0
-        due = service.next_due()
-        if due is None:
-            return self.tick
-        return min(self.tick, max(0.0, (due - service.clock()).total_seconds()))
+        return service.seconds_until_due(self.tick)
 
     def run(self, stop_event: threading.Event | None = None) -> None:
         """Loop until ``stop_event`` (default: this worker's own, set by :meth:`stop`) is set."""
