@@ -1155,10 +1155,15 @@ class _HistoryWriter:
     """Writes queued history entries in batches on its own thread."""
 
     BATCH = 500
+    LINGER = 0.2
+    """Seconds the writer waits after the first entry of a batch for more to arrive: one
+    transaction for a burst of calls, and a thread that wakes a few times a second instead of
+    once per call, where it would compete with the callers for the GIL."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._hurry = threading.Event()
         self.thread = threading.Thread(target=self._run, name="connectorkit-history", daemon=True)
         self.thread.start()
         atexit.register(self.stop)
@@ -1167,10 +1172,12 @@ class _HistoryWriter:
         self.queue.put(values)
 
     def flush(self) -> None:
+        self._hurry.set()
         self.queue.join()
 
     def stop(self) -> None:
         if self.thread.is_alive():
+            self._hurry.set()
             self.queue.put(None)
             self.thread.join()
         atexit.unregister(self.stop)
@@ -1178,6 +1185,8 @@ class _HistoryWriter:
     def _run(self) -> None:
         while True:
             first = self.queue.get()
+            if first is not None and self._hurry.wait(self.LINGER):
+                self._hurry.clear()
             batch = [first]
             while first is not None and len(batch) < self.BATCH:
                 try:
