@@ -40,6 +40,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,47 @@ SERVER = textwrap.dedent(
     """
 )
 
+# The floor: the least any proxy written with the same stack (uvicorn, an ASGI app, httpx) can
+# cost: read the JSON call, GET the task with the key, answer the status and body as JSON. No
+# routing, auth, store, policies or redaction. What the server costs above it is connectorkit's.
+FLOOR = textwrap.dedent(
+    """
+    import json, os, sys, httpx, uvicorn
+    backend, key, clients = os.environ["FLOOR_BACKEND"], os.environ["FLOOR_KEY"], []
+
+    async def body_of(receive):
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                return body
+
+    async def answer(send, status, body):
+        length = str(len(body)).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", length)]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                clients.append(httpx.AsyncClient())
+                await send({"type": "lifespan.startup.complete"})
+            await clients[0].aclose()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        call = json.loads(await body_of(receive) or b"{}")
+        if scope["path"] != "/api/invoke":
+            await answer(send, 200, b"{}")
+            return
+        got = await clients[0].get(f"{backend}/tasks/{call['arguments']['taskId']}", headers={"X-API-Key": key})
+        await answer(send, 200, json.dumps({"response": {"status": got.status_code, "body": got.json()}}).encode())
+
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
+    """
+)
+
 console = Console(highlight=False, width=max(140, Console().width))
 
 
@@ -78,7 +120,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def process(command: list[str], ready_url: str, env: dict[str, str]) -> Iterator[None]:
+def process(command: list[str], ready_url: str, env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
     """Run ``command`` until the block ends; ready once ``ready_url`` answers 200."""
     child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
@@ -94,7 +136,7 @@ def process(command: list[str], ready_url: str, env: dict[str, str]) -> Iterator
             if time.monotonic() > deadline:
                 raise SystemExit(f"{ready_url} did not answer within 30 s")
             time.sleep(0.05)
-        yield
+        yield child
     finally:
         child.terminate()
         try:
@@ -102,6 +144,37 @@ def process(command: list[str], ready_url: str, env: dict[str, str]) -> Iterator
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of process ``pid`` so far (None where /proc is missing)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU milliseconds per call of each named process over a measured run."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+        self.per_call: dict[str, list[float]] = {}
+
+    def run(self, measure: Callable[[], tuple[int, float]]) -> float:
+        """Calls per second of ``measure()``, which returns how many calls it made and in how
+        many seconds; the CPU each process spent meanwhile is divided by those calls."""
+        before = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        calls, elapsed = measure()
+        for name, pid in self.pids.items():
+            start, end = before[name], cpu_seconds(pid)
+            if start is not None and end is not None and calls:
+                self.per_call.setdefault(name, []).append((end - start) / calls * 1000)
+        return calls / elapsed
+
+    def medians(self) -> dict[str, float]:
+        return {name: statistics.median(values) for name, values in self.per_call.items()}
 
 
 def server_available() -> bool:
@@ -137,8 +210,9 @@ def latencies(paths: dict[str, Callable[[], None]], calls: int, warmup: int, rou
     return samples
 
 
-def throughput(make_call: Callable[[], Callable[[], None]], clients: int, seconds: float) -> float:
-    """Calls per second completed by ``clients`` threads, each with its own call (and client)."""
+def throughput(make_call: Callable[[], Callable[[], None]], clients: int, seconds: float) -> tuple[int, float]:
+    """Calls completed by ``clients`` threads, each with its own call (and client), and the
+    seconds they took."""
     counts = [0] * clients
     failures: list[BaseException] = []
     stop = threading.Event()
@@ -171,7 +245,7 @@ def throughput(make_call: Callable[[], Callable[[], None]], clients: int, second
         thread.join()
     if failures:
         raise SystemExit(f"throughput run failed: {failures[0]}")
-    return sum(counts) / (time.perf_counter() - began)
+    return sum(counts), time.perf_counter() - began
 
 
 def p95(values: list[float]) -> float:
@@ -293,6 +367,11 @@ def _profile_table(stats: dict[Any, Any], count: int, column: int, title: str, t
     return table
 
 
+DIRECT = "direct httpx GET"
+SERVER_PATH = "server: POST /api/invoke"
+FLOOR_PATH = "floor: bare proxy, no connectorkit"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=2000, help="measured calls per path")
@@ -309,95 +388,120 @@ def main() -> None:
     base = f"http://127.0.0.1:{api_port}"
     api = [sys.executable, "-m", "uvicorn", "connectorkit.examples.tasks:app", "--host", "127.0.0.1",
            "--port", str(api_port), "--log-level", "warning", "--no-access-log"]  # fmt: skip
-    with (
-        tempfile.TemporaryDirectory(prefix="ck-bench-") as tmp,
-        process(api, f"{base}/openapi.json", {**ENV, "TASKS_API_KEY": key}),
-    ):
+    with ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="ck-bench-"))
+        api_process = stack.enter_context(process(api, f"{base}/openapi.json", {**ENV, "TASKS_API_KEY": key}))
         setup = Setup(Path(tmp), base, key)
-        with httpx.Client() as client:
-            paths = {
-                "direct httpx GET": setup.direct(client),
-                "library: invoke()": setup.engine(client),
-                "library: LocalEnvironment.call()": setup.environment_call(client),
-            }
-            server_url: str | None = None
-            server = server_available()
-            context = _nothing()
-            if server:
-                port = free_port()
-                server_url = f"http://127.0.0.1:{port}/api/invoke"
-                budget = args.warmup + args.calls + int(args.seconds * args.rounds * 3000)
-                pool = setup.connections(max(1, math.ceil(budget / PER_CONNECTION)))
-                context = process(
+        client = stack.enter_context(httpx.Client())
+        paths = {
+            DIRECT: setup.direct(client),
+            "library: invoke()": setup.engine(client),
+            "library: LocalEnvironment.call()": setup.environment_call(client),
+        }
+        # Each proxy in its own process: (url of its invoke endpoint, pid).
+        proxies: dict[str, tuple[str, int]] = {}
+        server = server_available()
+        pool: list[str] = []
+        if server:
+            port = free_port()
+            budget = args.warmup + args.calls + int(args.seconds * args.rounds * 3000)
+            pool = setup.connections(max(1, math.ceil(budget / PER_CONNECTION)))
+            child = stack.enter_context(
+                process(
                     [sys.executable, "-c", SERVER, setup.db, str(port)],
                     f"http://127.0.0.1:{port}/api/health",
                     {**ENV, "BENCH_SERVER_TOKEN": token},
                 )
-            with context:
-                if server_url is not None:
-                    paths["server: POST /api/invoke"] = server_call(client, server_url, token, pool)
-                samples = latencies(paths, args.calls, args.warmup)
-                clients = ExitStack()  # one client per thread, closed after both runs
-
-                def fresh(make: Callable[[httpx.Client], Callable[[], None]]) -> Callable[[], Callable[[], None]]:
-                    return lambda: make(clients.enter_context(httpx.Client()))
-
-                # The two take turns, and the median of each is reported: on a shared machine one
-                # window alone can be off by a third.
-                makers = {"direct httpx GET": fresh(setup.direct)}
-                if server_url is not None:
-                    url = server_url
-                    makers["server: POST /api/invoke"] = fresh(lambda c: server_call(c, url, token, pool))
-                runs: dict[str, list[float]] = {name: [] for name in makers}
-                for _ in range(args.rounds):
-                    for name, make in makers.items():
-                        runs[name].append(throughput(make, args.clients, args.seconds))
-                rates = {name: statistics.median(values) for name, values in runs.items()}
-                clients.close()
-            profile_tables = (
-                profile(setup.environment_call(client), args.profile_calls) if args.profile_calls > 0 else []
             )
+            proxies[SERVER_PATH] = (f"http://127.0.0.1:{port}/api/invoke", child.pid)
+        port = free_port()
+        child = stack.enter_context(
+            process(
+                [sys.executable, "-c", FLOOR, str(port)],
+                f"http://127.0.0.1:{port}/health",
+                {**ENV, "FLOOR_BACKEND": base, "FLOOR_KEY": key},
+            )
+        )
+        proxies[FLOOR_PATH] = (f"http://127.0.0.1:{port}/api/invoke", child.pid)
+        for name, (url, _) in proxies.items():
+            paths[name] = server_call(client, url, token, pool or [""])
+        samples = latencies(paths, args.calls, args.warmup)
+
+        clients = ExitStack()  # one client per thread, closed after the runs
+
+        def fresh(make: Callable[[httpx.Client], Callable[[], None]]) -> Callable[[], Callable[[], None]]:
+            return lambda: make(clients.enter_context(httpx.Client()))
+
+        def via(url: str) -> Callable[[httpx.Client], Callable[[], None]]:
+            return lambda c: server_call(c, url, token, pool or [""])
+
+        # The paths take turns, and the median of each is reported: on a shared machine one
+        # window alone can be off by a third. CPU per call is read for every process involved.
+        own = os.getpid()
+        makers = {DIRECT: fresh(setup.direct)}
+        meters = {DIRECT: CpuMeter({"client": own, "API": api_process.pid})}
+        for name, (url, pid) in proxies.items():
+            makers[name] = fresh(via(url))
+            meters[name] = CpuMeter({"client": own, "proxy": pid, "API": api_process.pid})
+        runs: dict[str, list[float]] = {name: [] for name in makers}
+        for _ in range(args.rounds):
+            for name, make in makers.items():
+                runs[name].append(meters[name].run(partial(throughput, make, args.clients, args.seconds)))
+        rates = {name: statistics.median(values) for name, values in runs.items()}
+        clients.close()
+        cpu = {name: meter.medians() for name, meter in meters.items()}
+        profile_tables = profile(setup.environment_call(client), args.profile_calls) if args.profile_calls > 0 else []
         setup.store.close()
 
-    report(samples, rates, args, server, profile_tables)
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
+    report(samples, rates, cpu, args, server, profile_tables)
 
 
 def report(
-    samples: dict[str, list[float]], rates: dict[str, float], args: argparse.Namespace, server: bool, prof: list[Table]
+    samples: dict[str, list[float]],
+    rates: dict[str, float],
+    cpu: dict[str, dict[str, float]],
+    args: argparse.Namespace,
+    server: bool,
+    prof: list[Table],
 ) -> None:
-    direct = statistics.median(samples["direct httpx GET"])
+    direct = statistics.median(samples[DIRECT])
     table = Table(title=f"GetTask latency: {args.calls} calls per path after {args.warmup} warm-up, one client")
     for column in ("path", "median ms", "p95 ms", "overhead ms (median - direct)"):
         table.add_column(column, justify="left" if column == "path" else "right")
     for name, values in samples.items():
         median = statistics.median(values)
-        table.add_row(
-            name, f"{median:.3f}", f"{p95(values):.3f}", "-" if name.startswith("direct") else f"{median - direct:+.3f}"
-        )
+        table.add_row(name, f"{median:.3f}", f"{p95(values):.3f}", "-" if name == DIRECT else f"{median - direct:+.3f}")
     console.print(table)
     if not server:
         console.print("server: not available")
     rate_table = Table(
-        title=f"Throughput: {args.clients} client threads, median of {args.rounds} runs of {args.seconds:g} s each"
+        title=f"Throughput: {args.clients} client threads, median of {args.rounds} runs of {args.seconds:g} s each; "
+        "CPU ms per call of each process"
     )
-    for column in ("path", "calls/s", "ratio to direct"):
+    for column in ("path", "calls/s", "ratio to direct", "client CPU", "proxy CPU", "API CPU"):
         rate_table.add_column(column, justify="left" if column == "path" else "right")
     for name, rate in rates.items():
-        rate_table.add_row(name, f"{rate:.0f}", f"{rate / rates['direct httpx GET']:.0%}")
+        spent = cpu.get(name, {})
+        rate_table.add_row(
+            name,
+            f"{rate:.0f}",
+            f"{rate / rates[DIRECT]:.0%}",
+            *(f"{spent[p]:.2f}" if p in spent else "-" for p in ("client", "proxy", "API")),
+        )
     console.print(rate_table)
     engine = statistics.median(samples["library: invoke()"]) - direct
     environment = statistics.median(samples["library: LocalEnvironment.call()"]) - direct
     console.print(
         f"library overhead: invoke() {engine:+.3f} ms, LocalEnvironment.call() {environment:+.3f} ms (target < 0.5 ms)"
     )
-    if "server: POST /api/invoke" in rates:
-        ratio = rates["server: POST /api/invoke"] / rates["direct httpx GET"]
-        console.print(f"server throughput: {ratio:.0%} of direct (target >= 50%)")
+    floor = rates[FLOOR_PATH] / rates[DIRECT]
+    console.print(f"floor (a bare proxy on the same stack): {floor:.0%} of direct")
+    if SERVER_PATH in rates:
+        ratio = rates[SERVER_PATH] / rates[DIRECT]
+        console.print(
+            f"server throughput: {ratio:.0%} of direct (target >= 50%), "
+            f"{rates[SERVER_PATH] / rates[FLOOR_PATH]:.0%} of the bare proxy's"
+        )
     for table in prof:
         console.print(table)
 
