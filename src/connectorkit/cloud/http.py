@@ -1,0 +1,240 @@
+"""One HTTP client for Microsoft's services: bearer tokens, retries, readable errors.
+
+Graph, the Power Apps and Flow resource providers, blob storage and the Dataverse Web API differ
+in their base URLs, token audiences and error bodies, not in how they are called. A
+:class:`CloudClient` is one service: it asks its :data:`TokenProvider` for a token of the
+service's scope on every request (the provider caches and renews), retries throttling and
+transient failures with back-off that honours ``Retry-After``, and turns any error body into one
+line naming the service, the status, the innermost error code and message, and the request
+(``cloud-apis.md`` A.12, B.2, B.9, C.2).
+
+Nothing here logs a body: bodies carry client secrets (``addPassword``) and tokens. URLs are shown
+without their query string, which for blob storage is a shared access signature.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from connectorkit.errors import ConnectorkitError
+
+log = logging.getLogger(__name__)
+
+TokenProvider = Callable[[str], str]
+"""Returns a bearer access token for a scope (``https://graph.microsoft.com/.default``)."""
+
+TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
+
+
+class CloudError(ConnectorkitError):
+    """A Microsoft service refused or failed a request; the message is one line."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+def shown_url(url: str | httpx.URL) -> str:
+    """The URL without query or fragment: a SAS signature or a filter never reaches a message."""
+    parts = urlsplit(str(url))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+def error_detail(body: bytes | str) -> tuple[str | None, str | None]:
+    """The innermost ``(code, message)`` of an error body.
+
+    Handles Graph and Dataverse (``{"error": {"code", "message"}}``), the Power Apps RP's wrapped
+    errors (``ApiHubsRequestFailed`` whose message is itself a JSON error body, possibly several
+    levels deep), OAuth token errors (``{"error": "...", "error_description": "..."}``) and plain
+    text."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    code: str | None = None
+    message: str | None = text.strip() or None
+    for _ in range(5):  # wrapped errors nest a few levels at most
+        value = _embedded_json(message)
+        if not isinstance(value, dict):
+            break
+        error = value.get("error", value)
+        if isinstance(error, str):
+            return error, _one_line(value.get("error_description")) or code
+        if not isinstance(error, dict):
+            break
+        inner_code, inner_message = error.get("code"), error.get("message")
+        code = str(inner_code) if inner_code is not None else code
+        if not isinstance(inner_message, str):
+            message = None
+            break
+        message = inner_message.strip()
+    return code, _one_line(message)
+
+
+def _embedded_json(text: str | None) -> Any:
+    """The JSON value ``text`` is, or that it ends with ("Backend failed: {...}"); else None."""
+    if not text:
+        return None
+    for start in (0, text.find("{")):
+        if start < 0:
+            continue
+        try:
+            return json.loads(text[start:])
+        except ValueError:
+            continue
+    return None
+
+
+def _one_line(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return " ".join(value.split())
+
+
+def retry_after(response: httpx.Response, default: float) -> float:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return default
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return default
+
+
+class CloudClient:
+    """Requests to one service at ``base_url`` with tokens for ``scope``.
+
+    - ``retries``: further attempts after a transient answer (408, 429, 5xx) or a connection
+      error, waiting ``backoff`` seconds doubled each time, or the ``Retry-After`` the service
+      gave, at most ``max_wait`` seconds.
+    - ``headers`` / ``params``: sent with every request (``x-ms-origin``, ``api-version``).
+    """
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        tokens: TokenProvider | None,
+        *,
+        service: str,
+        base_url: str,
+        scope: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        retries: int = 4,
+        backoff: float = 1.0,
+        max_wait: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.tokens = tokens
+        self.service = service
+        self.base_url = base_url.rstrip("/")
+        self.scope = scope
+        self.headers = dict(headers or {})
+        self.params = dict(params or {})
+        self.retries = retries
+        self.backoff = backoff
+        self.max_wait = max_wait
+        self.sleep = sleep
+
+    def url(self, path: str) -> str:
+        return path if path.startswith(("https://", "http://")) else f"{self.base_url}/{path.lstrip('/')}"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        content: bytes | None = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        authenticated: bool = True,
+        ok: Iterable[int] = (),
+        retry_when: Callable[[httpx.Response], bool] | None = None,
+    ) -> httpx.Response:
+        """Send the request and return a 2xx response (or one whose status is in ``ok``).
+
+        ``retry_when`` marks further answers worth retrying with the same back-off, such as
+        Graph's 404 right after an object was created (replication lag). Anything else is a
+        :class:`CloudError` with the service's own code and message."""
+        url = self.url(path)
+        allowed = set(ok)
+        delay = self.backoff
+        for attempt in range(self.retries + 1):
+            last = attempt == self.retries
+            try:
+                response = self._send(method, url, json, content, params, headers, authenticated)
+            except httpx.TransportError as exc:
+                if last:
+                    raise CloudError(f"{self.service}: cannot reach {shown_url(url)} ({type(exc).__name__})") from None
+                log.info("%s: %s %s failed (%s); retrying", self.service, method, shown_url(url), type(exc).__name__)
+                self.sleep(delay)
+                delay *= 2
+                continue
+            status = response.status_code
+            if 200 <= status < 300 or status in allowed:
+                return response
+            again = status in TRANSIENT or (retry_when is not None and retry_when(response))
+            if not again or last:
+                raise self.error(method, url, response)
+            wait = min(self.max_wait, retry_after(response, delay))
+            log.info("%s: %s %s answered %d; retrying in %.1f s", self.service, method, shown_url(url), status, wait)
+            self.sleep(wait)
+            delay *= 2
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        body: Any,
+        content: bytes | None,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+        authenticated: bool,
+    ) -> httpx.Response:
+        sent = {**self.headers, **(headers or {})}
+        if authenticated and self.tokens is not None and self.scope is not None:
+            sent["Authorization"] = f"Bearer {self.tokens(self.scope)}"
+        query = {**self.params, **(params or {})}
+        return self.client.request(
+            method, url, json=body, content=content, params=query or None, headers=sent
+        )  # fmt: skip
+
+    def error(self, method: str, url: str, response: httpx.Response) -> CloudError:
+        code, message = error_detail(response.content)
+        detail = ": ".join(part for part in (code, message) if part) or response.reason_phrase
+        return CloudError(
+            f"{self.service}: HTTP {response.status_code} {detail} ({method} {shown_url(url)})",
+            status=response.status_code,
+            code=code,
+        )
+
+    def get_json(self, path: str, **kwargs: Any) -> Any:
+        return _json_of(self.request("GET", path, **kwargs), self.service)
+
+    def send_json(self, method: str, path: str, body: Any, **kwargs: Any) -> Any:
+        """``method`` with a JSON body; the JSON answer, or None for an empty one (204)."""
+        return _json_of(self.request(method, path, json=body, **kwargs), self.service)
+
+
+def _json_of(response: httpx.Response, service: str) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        raise CloudError(
+            f"{service}: HTTP {response.status_code} answer is not JSON ({shown_url(response.request.url)})"
+        ) from None
