@@ -57,7 +57,7 @@ from connectorkit.errors import ConnectorkitError, InputError
 from connectorkit.runtime.model import Headers
 from connectorkit.runtime.request import find_operation
 from connectorkit.runtime.schemacheck import Draft4Validator, draft4_validator, pointer_of, schema_errors
-from connectorkit.runtime.store.secrets import redact, secret_strings
+from connectorkit.runtime.store.secrets import redact, redact_json, secret_strings
 from connectorkit.runtime.triggers import Event, event_key, id_property, schema_properties
 
 if TYPE_CHECKING:
@@ -394,7 +394,7 @@ def _callback_secrets(callback: str) -> list[str]:
 
 def _shown_body(value: Any, is_json: bool, hidden: list[str]) -> Any:
     if is_json:
-        return json.loads(redact(json.dumps(value, ensure_ascii=False), hidden))
+        return redact_json(value, hidden)
     text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
     return redact(text, hidden) or None
 

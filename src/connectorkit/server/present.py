@@ -8,7 +8,6 @@ that echoes a key back does not leak it either.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -18,7 +17,7 @@ from connectorkit.runtime.environment import LocalEnvironment
 from connectorkit.runtime.invoke import Result
 from connectorkit.runtime.model import Headers, Request, Response
 from connectorkit.runtime.store.repository import SENSITIVE_HEADERS
-from connectorkit.runtime.store.secrets import MASK, redact, secret_strings
+from connectorkit.runtime.store.secrets import MASK, redact, redact_json, secret_strings
 from connectorkit.server.schemas import InvocationResult, ReceivedResponse, SentRequest
 
 
@@ -35,16 +34,8 @@ class Redactor:
         return [(name, MASK if name.lower() in SENSITIVE_HEADERS else self.text(value)) for name, value in headers]
 
     def json(self, value: Any) -> Any:
-        """A JSON value with secrets cut out; when cutting breaks the JSON (a secret that was a
-        bare number), the redacted text is shown instead."""
-        text = json.dumps(value, ensure_ascii=False)
-        cleaned = self.text(text)
-        if cleaned == text:
-            return value
-        try:
-            return json.loads(cleaned)
-        except ValueError:
-            return cleaned
+        """A JSON value with secrets cut out (see :func:`redact_json`)."""
+        return redact_json(value, self.forms)
 
     def request_body(self, request: Request) -> Any:
         if request.has_json or request.json is not None:

@@ -148,3 +148,16 @@ def redact(text: str, secrets: Iterable[str]) -> str:
         if secret in text:
             text = text.replace(secret, MASK)
     return text
+
+
+def redact_json(value: Any, secrets: Iterable[str]) -> Any:
+    """A JSON value with ``secrets`` cut out of its text. When cutting breaks the JSON (a secret
+    that was a bare number, say), the redacted text is returned instead of the value."""
+    text = json.dumps(value, ensure_ascii=False)
+    cleaned = redact(text, secrets)
+    if cleaned == text:
+        return value
+    try:
+        return json.loads(cleaned)
+    except ValueError:
+        return cleaned
