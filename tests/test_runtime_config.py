@@ -39,30 +39,29 @@ def _load(tmp_path: Path, **kwargs: object) -> RuntimeConfig:
 def test_defaults_are_the_platforms(tmp_path: Path) -> None:
     config = _load(tmp_path)
     assert config == RuntimeConfig()
-    engine = config.engine_options()
+    engine = config.engine
     assert (engine.timeout, engine.retries, engine.max_pages) == (120.0, 4, 50)
-    assert config.throttle_per_minute == 500 and config.path_encoding == "gateway"
-    assert config.policies.header_append == "join" and config.source is None
+    assert config.throttle_per_minute == 500 and engine.path_encoding == "gateway"
+    assert engine.policies.header_append == "join" and config.source is None
 
 
 def test_folder_file_wins_over_user_file_and_lint_only_files_are_passed_over(tmp_path: Path) -> None:
     _write(tmp_path / "user" / "config.toml", "[runtime]\nretries = 1\n")
-    assert _load(tmp_path).retries == 1
+    assert _load(tmp_path).engine.retries == 1
     _write(tmp_path / "cwd" / "connectorkit.toml", '[lint]\nprofile = "certified"\n')
-    assert _load(tmp_path).retries == 1  # no [runtime] table here
+    assert _load(tmp_path).engine.retries == 1  # no [runtime] table here
     _write(tmp_path / "cwd" / "connectorkit.toml", "[runtime]\nretries = 2\ntimeout = 5\n")
     config = _load(tmp_path)
-    assert (config.retries, config.timeout, config.engine_options().timeout) == (2, 5.0, 5.0)
+    assert (config.engine.retries, config.engine.timeout) == (2, 5.0)
     assert config.source == str(tmp_path / "cwd" / "connectorkit.toml")
 
 
 def test_named_file_wins_and_must_exist(tmp_path: Path) -> None:
     _write(tmp_path / "cwd" / "connectorkit.toml", "[runtime]\nretries = 2\n")
     named = _write(tmp_path / "mine.toml", '[runtime]\nretries = 3\n[runtime.policies]\nheader_append = "repeat"\n')
-    assert _load(tmp_path, environ={"CONNECTORKIT_CONFIG": str(named)}).retries == 3
+    assert _load(tmp_path, environ={"CONNECTORKIT_CONFIG": str(named)}).engine.retries == 3
     config = _load(tmp_path, path=named)
-    assert config.policies.header_append == "repeat"
-    assert config.engine_options().policies.header_append == "repeat"
+    assert config.engine.policies.header_append == "repeat"
     with pytest.raises(InputError, match=r"^--config .*nope.toml: file not found$"):
         _load(tmp_path, path=tmp_path / "nope.toml")
     with pytest.raises(InputError, match=r"^CONNECTORKIT_CONFIG .*nope.toml: file not found$"):
@@ -71,7 +70,7 @@ def test_named_file_wins_and_must_exist(tmp_path: Path) -> None:
 
 def test_pyproject_tool_table_is_read_when_named(tmp_path: Path) -> None:
     named = _write(tmp_path / "pyproject.toml", "[tool.connectorkit.runtime]\nmax_pages = 7\n")
-    assert _load(tmp_path, path=named).max_pages == 7
+    assert _load(tmp_path, path=named).engine.max_pages == 7
 
 
 @pytest.mark.parametrize(

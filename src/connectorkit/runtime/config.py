@@ -53,7 +53,6 @@ from typing import Any, get_args, get_origin
 from connectorkit.errors import InputError
 from connectorkit.runtime.invoke import THROTTLE_LIMIT, EngineOptions
 from connectorkit.runtime.policies import PolicyOptions
-from connectorkit.runtime.request import PathEncoding
 
 CONFIG_ENV = "CONNECTORKIT_CONFIG"
 LOCAL_FILE = "connectorkit.toml"
@@ -62,31 +61,17 @@ USER_FILE = "config.toml"
 
 @dataclass(frozen=True)
 class RuntimeConfig:
-    """Everything the local environment lets a user adjust; the defaults are the platform's."""
+    """Everything the local environment lets a user adjust; the defaults are the platform's.
 
-    timeout: float = 120.0
-    retries: int = 4
-    backoff: float = 1.0
-    max_response_bytes: int = 100 * 1024 * 1024
-    max_pages: int = 50
+    The engine's own limits and policy choices are :class:`EngineOptions` (``engine``); the
+    ``[runtime]`` table keeps them flat beside the environment's settings."""
+
+    engine: EngineOptions = field(default_factory=EngineOptions)
     throttle_per_minute: int = THROTTLE_LIMIT
-    path_encoding: PathEncoding = "gateway"
     refresh_on_401: bool = True
     token_refresh_skew: float = 60.0
     connection_cache_seconds: float = 1.0
-    policies: PolicyOptions = field(default_factory=PolicyOptions)
     source: str | None = None  # the file it was read from, for messages
-
-    def engine_options(self) -> EngineOptions:
-        return EngineOptions(
-            timeout=self.timeout,
-            retries=self.retries,
-            backoff=self.backoff,
-            max_response_bytes=self.max_response_bytes,
-            max_pages=self.max_pages,
-            path_encoding=self.path_encoding,
-            policies=self.policies,
-        )
 
 
 def _check_value(value: Any, hint: Any, where: str) -> Any:
@@ -111,27 +96,38 @@ def _check_value(value: Any, hint: Any, where: str) -> Any:
     raise AssertionError(f"unsupported setting type {hint!r}")  # pragma: no cover - a programming error
 
 
-def _fields(cls: type[Any], table: Mapping[str, Any], where: str, skip: set[str]) -> dict[str, Any]:
+def _settings(cls: type[Any], skip: set[str]) -> dict[str, Any]:
+    """The adjustable fields of ``cls`` and their types."""
     hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)} - skip
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls) if f.name not in skip}
+
+
+_ENGINE = _settings(EngineOptions, {"policies"})
+_ENVIRONMENT = _settings(RuntimeConfig, {"engine", "source"})
+_POLICIES = _settings(PolicyOptions, set())
+
+
+def _fields(known: Mapping[str, Any], table: Mapping[str, Any], where: str) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key, value in table.items():
         if key not in known:
             raise InputError(f"{where}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
-        values[key] = _check_value(value, hints[key], f"{where}.{key}")
+        values[key] = _check_value(value, known[key], f"{where}.{key}")
     return values
 
 
 def parse_runtime_config(table: Mapping[str, Any], source: str) -> RuntimeConfig:
     """A :class:`RuntimeConfig` from a ``[runtime]`` table read from ``source``."""
     where = f"{source}: runtime"
-    plain = {k: v for k, v in table.items() if k != "policies"}
-    values = _fields(RuntimeConfig, plain, where, {"policies", "source"})
+    plain = _fields({**_ENGINE, **_ENVIRONMENT}, {k: v for k, v in table.items() if k != "policies"}, where)
     policies = table.get("policies", {})
     if not isinstance(policies, dict):
         raise InputError(f"{where}.policies: expected a table")
-    values["policies"] = PolicyOptions(**_fields(PolicyOptions, policies, f"{where}.policies", set()))
-    return RuntimeConfig(**values, source=source)
+    engine = EngineOptions(
+        **{k: v for k, v in plain.items() if k in _ENGINE},
+        policies=PolicyOptions(**_fields(_POLICIES, policies, f"{where}.policies")),
+    )
+    return RuntimeConfig(engine, **{k: v for k, v in plain.items() if k in _ENVIRONMENT}, source=source)
 
 
 def _read_table(path: Path) -> dict[str, Any] | None:

@@ -238,7 +238,7 @@ class LocalEnvironment:
         self.clock = clock
         self.token_skew = self.config.token_refresh_skew if token_skew is None else token_skew
         self.refresh_on_401 = self.config.refresh_on_401 if refresh_on_401 is None else refresh_on_401
-        self.engine_options = self.config.engine_options()
+        self.engine_options = self.config.engine
         self._packages: OrderedDict[str, ConnectorPackage] = OrderedDict()
         self._lock = threading.Lock()
 
