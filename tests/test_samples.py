@@ -97,6 +97,9 @@ def test_enum_and_default_win_when_they_fit() -> None:
     assert _value({"type": "string", "default": ""}) == "sample"  # "" is a placeholder
     assert _value({"type": "string", "default": "@x", "pattern": "^[0-9]+$"}) == "0"
     assert _value({"type": "integer", "default": 50, "maximum": 10}) == 1
+    # A stale default that breaks the declared format is passed over (Easyvista's date).
+    assert _value({"type": "string", "format": "date", "default": "12/01/2018"}) != "12/01/2018"
+    assert _value({"type": "string", "format": "date", "default": "2018-12-01"}) == "2018-12-01"
 
 
 def test_lengths_are_met() -> None:

@@ -176,7 +176,9 @@ class _Maker:
             if chosen is not None:
                 return chosen
         default = schema.get("default")
-        if default is not None and default != "" and _fits(schema, default):  # "" is a placeholder, not a value
+        # "" is a placeholder, not a value; a default must meet its whole schema, format included
+        # (definitions carry stale ones such as "12/01/2018" for a date).
+        if default is not None and default != "" and _conforms(self.swagger, schema, default):
             return default
         maker = _BY_KIND.get(_kind(schema) or "")
         if maker is None:
