@@ -7,6 +7,16 @@ called with :func:`connectorkit.runtime.samples.sample_arguments` and dummy conn
 through :func:`connectorkit.runtime.invoke.invoke` (request building, Request-section policy
 templates, sending; no retries), and Prism's verdict on the request is counted.
 
+Two readings of each definition. The mock should stand for the backend the platform calls, so
+every operation is judged twice: by a mock of the definition *as declared*, and by a mock of its
+*platform reading* (``benchmarks/platform_reading.py``), which declares only what the runtime
+evidently sends -- ``application/json`` for a body with no ``consumes`` (runtime-semantics.md
+§1.6), and a ``pollingtrigger`` operation also at its path minus ``/trigger`` (§4.3, §9 gap 2) --
+and relaxes nothing else. Where the reading rewrites nothing, the first verdicts stand for both.
+Both figures are printed; the target is judged on the platform reading, and every rejection left
+there has a cause. The text report lists the rejections of the platform reading one by one, the
+verdicts that differ between the readings, and for each reading the category and cause tables.
+
 Where requests go. Prism serves each path of the definition at its own root, without the
 ``basePath`` (``/items`` answers, ``/v1/items`` is "no path matched"), and it does not check the
 host. So ``invoke`` gets ``base_url=http://127.0.0.1:PORT``, and the client's transport sends
@@ -45,12 +55,14 @@ Triggers. A trigger operation is sent the request the trigger runtime sends firs
 code: a webhook trigger's subscribe request (``runtime/webhooks.py``: the sample arguments with
 the callback URL ``https://connectorkit.example/callbacks/<token>`` put where
 ``x-ms-notification-url`` marks it, by :meth:`NotificationTarget.fill`, the sample's own value
-there removed first), a polling trigger's first poll (the operation with its inputs and the
-engine options ``poll_once`` uses, so a ``pollingtrigger`` policy strips the ``/trigger`` path
-prefix). Each result carries its kind (``action``, ``webhook``, ``native-polling``,
-``policy-polling``); a first poll that a ``pollingtrigger`` routes to a path the definition does
-not declare is counted under "policy routes elsewhere (pollingtrigger)". ``--triggers`` runs only
-the trigger operations (of the connectors that have any).
+there removed first; an optional body the sample left out is sampled with its required
+properties, since the callback URL makes it present), a polling trigger's first poll (the
+operation with its inputs and the engine options ``poll_once`` uses, so a ``pollingtrigger``
+policy strips the ``/trigger`` path prefix). Each result carries its kind (``action``,
+``webhook``, ``native-polling``, ``policy-polling``); a first poll that a ``pollingtrigger``
+routes to a path the definition does not declare is counted under "policy routes elsewhere
+(pollingtrigger)" -- as declared; the platform reading declares that path. ``--triggers`` runs
+only the trigger operations (of the connectors that have any).
 
 Connection values: ``api_key``, ``username``/``password`` and ``access_token`` are dummy values,
 so any auth scheme Prism checks is satisfied; every declared connection parameter gets its
@@ -91,16 +103,18 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.platform_reading import ALREADY, Change, Reading, platform_reading  # noqa: E402
 from tests.nodetools import NodeToolMissing, node_binary, npm_package  # noqa: E402
 
 from connectorkit.definition.models import PolicyTemplateInstance  # noqa: E402
 from connectorkit.definition.package import ConnectorPackage  # noqa: E402
+from connectorkit.definition.swagger import Swagger  # noqa: E402
 from connectorkit.errors import ConnectorkitError, InputError  # noqa: E402
 from connectorkit.runtime.invoke import BackendError, CustomCodeError, EngineOptions, invoke  # noqa: E402
 from connectorkit.runtime.model import Response  # noqa: E402
-from connectorkit.runtime.policies import PolicyError  # noqa: E402
+from connectorkit.runtime.policies import PolicyError, strip_trigger_prefix  # noqa: E402
 from connectorkit.runtime.request import find_operation  # noqa: E402
-from connectorkit.runtime.samples import sample_arguments  # noqa: E402
+from connectorkit.runtime.samples import sample_arguments, sample_body  # noqa: E402
 from connectorkit.runtime.triggers import TriggerOptions, trigger_kind  # noqa: E402
 from connectorkit.runtime.webhooks import NotificationTarget, callback_url, notification_target  # noqa: E402
 
@@ -132,8 +146,11 @@ class OperationResult:
 class ConnectorResult:
     name: str
     kind: str
-    operations: list[OperationResult] = field(default_factory=list)
+    operations: list[OperationResult] = field(default_factory=list)  # judged on the definition as declared
     unloadable: str | None = None  # why Prism (or connectorkit) could not load the definition
+    platform: list[OperationResult] = field(default_factory=list)  # judged on its platform reading
+    platform_unloadable: str | None = None
+    reading: list[Change] = field(default_factory=list)  # what the platform reading changed
     seconds: float = 0.0
 
 
@@ -336,28 +353,63 @@ EXPLANATIONS: list[tuple[str, str]] = [
 NO_CONSUMES = "definition: no consumes, so Prism refuses any body (the platform sends JSON)"
 ODD_CONSUMES = "definition: consumes fits no body Prism takes (a form type for a body parameter, or a made-up type)"
 AND_SECURITY = "definition: security asks for two schemes at once (AND); the platform applies the connection's one"
+SET_AS_TEXT = (
+    "policy: setproperty writes a JSON text where the schema declares another type "
+    "(values come out as strings, runtime-semantics.md §3.6)"
+)
+BAD_DEFAULT = "definition: the body's declared default breaks its own schema (a format); the sample sends it"
 
 
-def explain(result: OperationResult, package: ConnectorPackage) -> str:
+def explain(result: OperationResult, package: ConnectorPackage, definition: dict[str, Any] | None = None) -> str:
     """Why a rejected request was rejected, in one of a few families (ours, definition, Prism,
-    policy); what no rule explains is listed as unexplained, to be looked at by hand."""
+    policy); what no rule explains is listed as unexplained, to be looked at by hand.
+    ``definition`` is the one Prism mocked (the package's own when None)."""
     text = f"{result.category}: {result.detail}"
     if "No supported content types" in text:
-        return NO_CONSUMES if not _consumes(package, result.operation) else ODD_CONSUMES
+        mocked = package.definition if definition is None else definition
+        return NO_CONSUMES if not _consumes(package, result.operation, mocked) else ODD_CONSUMES
     for pattern, cause in EXPLANATIONS:
         if re.search(pattern, text):
             return cause
     if result.category == "Prism: UNAUTHORIZED" and _and_security(package, result.operation):
         return AND_SECURITY
+    if result.category.startswith("request validation: body") and _set_by_policy(package, result):
+        return SET_AS_TEXT
+    if "must match format" in result.detail and _body_default(package, result.operation):
+        return BAD_DEFAULT
     if result.category.startswith(("request building", "runtime error", "policy cannot")):
         return "ours: the runtime failed on the sample"
     return "unexplained"
 
 
-def _consumes(package: ConnectorPackage, operation_id: str) -> list[Any]:
+def _consumes(package: ConnectorPackage, operation_id: str, definition: dict[str, Any]) -> list[Any]:
+    """The operation's effective ``consumes`` in ``definition`` (found by the package's path and method)."""
     op = find_operation(package.swagger, operation_id)
-    listed = op.raw["consumes"] if "consumes" in op.raw else package.definition.get("consumes")
+    raw = definition.get("paths", {}).get(op.path, {}).get(op.method, {})
+    listed = raw["consumes"] if "consumes" in raw else definition.get("consumes")
     return listed if isinstance(listed, list) else []
+
+
+def _set_by_policy(package: ConnectorPackage, result: OperationResult) -> bool:
+    """Whether the body property the first violation names is one a ``setproperty`` writes."""
+    named = re.match(r"Request body property ([\w.]+) ", result.detail)
+    if named is None:
+        return False
+    for instance in _policies_for(package, result.operation):
+        parameters = instance.parameters or {}
+        parent = str(parameters.get("x-ms-apimTemplateParameter.newPropertyParentPathTemplate", ""))
+        sub = str(parameters.get("x-ms-apimTemplateParameter.newPropertySubPathTemplate", ""))
+        if instance.template == "setproperty" and parent.strip() == "@body()" and sub == named.group(1):
+            return True
+    return False
+
+
+def _body_default(package: ConnectorPackage, operation_id: str) -> bool:
+    """Whether the operation's body schema declares a ``default`` (the samples start from it)."""
+    op = find_operation(package.swagger, operation_id)
+    body = next((p for p in op.parameters if p.location == "body"), None)
+    schema = package.swagger.deref(body.raw.get("schema"), "")[0] if body is not None else None
+    return isinstance(schema, dict) and "default" in schema
 
 
 def _and_security(package: ConnectorPackage, operation_id: str) -> bool:
@@ -443,6 +495,7 @@ class Target:
     client: httpx.Client
     transport: ToPrism
     connection: dict[str, Any]
+    definition: dict[str, Any]  # the one Prism mocks: as declared, or its platform reading
 
 
 def _without_target(arguments: dict[str, Any], target: NotificationTarget) -> dict[str, Any]:
@@ -465,6 +518,22 @@ def _without_target(arguments: dict[str, Any], target: NotificationTarget) -> di
     return out
 
 
+def _with_callback_body(
+    package: ConnectorPackage, operation_id: str, arguments: dict[str, Any], target: NotificationTarget
+) -> dict[str, Any]:
+    """``arguments`` with a sample of the body the callback URL goes into, when the sample left
+    that body out because the parameter is optional (Shopranos, GreenSign): the callback URL
+    makes the body present, so the user fills its schema's required properties, which the
+    designer marks required, as well."""
+    if not target.path or target.parameter in arguments:
+        return arguments
+    op = find_operation(package.swagger, operation_id)
+    param = next((p for p in op.parameters if p.location == "body" and p.name == target.parameter), None)
+    if param is None:
+        return arguments
+    return dict(arguments, **{target.parameter: sample_body(package.swagger, param.raw.get("schema"))})
+
+
 def operation_kind(package: ConnectorPackage, operation_id: str) -> str:
     """``action`` or the trigger's kind (:func:`connectorkit.runtime.triggers.trigger_kind`)."""
     try:
@@ -481,6 +550,7 @@ def request_inputs(package: ConnectorPackage, operation_id: str, kind: str) -> t
     if kind == "webhook":
         target = notification_target(package, operation_id)
         url = callback_url(CALLBACK_BASE, CALLBACK_TOKEN)
+        arguments = _with_callback_body(package, operation_id, arguments, target)
         return target.fill(_without_target(arguments, target), url), options
     if kind != "action":
         strip = TriggerOptions().strip_trigger_prefix
@@ -536,41 +606,82 @@ def _call_and_watch(
         result = dataclasses.replace(crashed, kind=result.kind)
         mock.start()
     if result.accepted is False:
-        result.cause = explain(result, package)
+        result.cause = explain(result, package, target.definition)
     return result
 
 
 def run_connector(
     folder: Path, cli: Path, advance: Callable[[int], None], triggers_only: bool = False
 ) -> ConnectorResult:
+    """Every operation judged twice: by a mock of the definition as declared, and by a mock of
+    its platform reading (:func:`platform_reading`); where the reading changes nothing, the
+    first verdicts stand for both."""
     start = time.perf_counter()
     out = ConnectorResult(folder.name, folder.parent.name)
     try:
         package = ConnectorPackage.load(folder)
     except ConnectorkitError as exc:
-        out.unloadable = f"connectorkit: {exc}"
+        out.unloadable = out.platform_unloadable = f"connectorkit: {exc}"
         return out
     operations = [op.operation_id for op in package.swagger.operations() if not triggers_only or op.trigger]
     if not operations:
         return out
-    with tempfile.TemporaryDirectory(prefix="fidelity-") as tmp:
-        mock = Prism(cli, package.definition, Path(tmp))
-        try:
-            mock.start()
-            paths = [op.path for op in package.swagger.operations()]
-            transport = ToPrism(mock.url, package.swagger.base_path, paths)
-            with httpx.Client(transport=transport) as client:
-                target = Target(mock.url, client, transport, connection_values(package))
-                for operation_id in operations:
-                    out.operations.append(_call_and_watch(package, operation_id, target, mock))
-                    advance(1)
-        except PrismFailed as exc:
-            out.unloadable = f"Prism: {exc}"
-            advance(len(operations) - len(out.operations))
-        finally:
-            mock.stop()
+    declared_paths = [op.path for op in package.swagger.operations()]
+    out.operations, out.unloadable = _judge_all(package, package.definition, declared_paths, operations, cli, advance)
+    reading = read_as_platform(package)
+    out.reading = reading.changes
+    if reading.definition == package.definition:  # nothing rewritten (a stripped path may be declared already)
+        out.platform = [dataclasses.replace(op) for op in out.operations]
+        out.platform_unloadable = out.unloadable
+        advance(len(operations))
+    else:
+        paths = [op.path for op in Swagger(reading.definition).operations()]
+        out.platform, out.platform_unloadable = _judge_all(package, reading.definition, paths, operations, cli, advance)
     out.seconds = time.perf_counter() - start
     return out
+
+
+def read_as_platform(package: ConnectorPackage) -> Reading:
+    """The connector's definition as the platform reads it, with the ``/trigger`` prefix stripped
+    from the operations a ``pollingtrigger`` applies to when the trigger options strip it."""
+    polling = [
+        op.operation_id
+        for op in package.swagger.operations()
+        if op.operation_id and any(i.template == "pollingtrigger" for i in _policies_for(package, op.operation_id))
+    ]
+    strip: Callable[[str], str] = strip_trigger_prefix
+    if not TriggerOptions().strip_trigger_prefix:
+        strip = lambda path: path  # noqa: E731
+    return platform_reading(package.definition, polling, strip)
+
+
+def _judge_all(
+    package: ConnectorPackage,
+    definition: dict[str, Any],
+    paths: list[str],
+    operations: list[str | None],
+    cli: Path,
+    advance: Callable[[int], None],
+) -> tuple[list[OperationResult], str | None]:
+    """Each operation called against a Prism mock of ``definition``; the verdicts, and why Prism
+    could not load the definition (None when it could)."""
+    results: list[OperationResult] = []
+    with tempfile.TemporaryDirectory(prefix="fidelity-") as tmp:
+        mock = Prism(cli, definition, Path(tmp))
+        try:
+            mock.start()
+            transport = ToPrism(mock.url, package.swagger.base_path, paths)
+            with httpx.Client(transport=transport) as client:
+                target = Target(mock.url, client, transport, connection_values(package), definition)
+                for operation_id in operations:
+                    results.append(_call_and_watch(package, operation_id, target, mock))
+                    advance(1)
+        except PrismFailed as exc:
+            advance(len(operations) - len(results))
+            return results, f"Prism: {exc}"
+        finally:
+            mock.stop()
+    return results, None
 
 
 # -- the run
@@ -602,7 +713,7 @@ def run(folders: list[Path], jobs: int, console: Console, triggers_only: bool = 
         raise SystemExit(f"Prism is unavailable: {exc}") from None
     if triggers_only:
         folders = [f for f in folders if _operation_count(f, True)]
-    total = sum(_operation_count(f, triggers_only) for f in folders)
+    total = 2 * sum(_operation_count(f, triggers_only) for f in folders)  # two readings
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     lock = threading.Lock()
     with Progress(*columns, console=console, transient=True) as progress:
@@ -616,28 +727,61 @@ def run(folders: list[Path], jobs: int, console: Console, triggers_only: bool = 
             return list(pool.map(lambda f: run_connector(f, cli, advance, triggers_only), folders))
 
 
+READINGS = {"declared": "as declared", "platform": "as the platform reads it"}
+
+
 def summarise(results: list[ConnectorResult], seconds: float) -> dict[str, Any]:
-    operations = [op for r in results for op in r.operations]
-    judged = [op for op in operations if op.accepted is not None]
-    accepted = sum(1 for op in judged if op.accepted)
-    unloadable = [r for r in results if r.unloadable]
-    by_prism = [r for r in unloadable if (r.unloadable or "").startswith("Prism")]
-    categories = Counter(op.category for op in operations)
+    """Totals per reading of the definitions (``declared``, ``platform``; the target is judged on
+    ``platform``), what the platform reading changed, and the verdicts that differ between them."""
+    changed = [r for r in results if any(change.kind != ALREADY for change in r.reading)]
+    flips = [
+        f"{r.kind}/{r.name} {a.operation} ({a.kind}): {_verdict(a)} -> {_verdict(b)}"
+        for r in results
+        for a, b in zip(r.operations, r.platform, strict=False)
+        if a.accepted != b.accepted
+    ]
     return {
         "connectors": len(results),
+        "seconds": round(seconds, 1),
+        "declared": _totals([op for r in results for op in r.operations], {_key(r): r.unloadable for r in results}),
+        "platform": _totals(
+            [op for r in results for op in r.platform], {_key(r): r.platform_unloadable for r in results}
+        ),
+        "reading": {
+            "connectors_changed": len(changed),
+            "changes": dict(Counter(change.kind for r in changed for change in r.reading).most_common()),
+            "verdicts_changed": flips,
+        },
+    }
+
+
+def _key(result: ConnectorResult) -> str:
+    return f"{result.kind}/{result.name}"
+
+
+def _verdict(op: OperationResult) -> str:
+    return "skipped" if op.accepted is None else ("accepted" if op.accepted else "rejected")
+
+
+def _totals(operations: list[OperationResult], unloadable_by: dict[str, str | None]) -> dict[str, Any]:
+    """Counts for one reading: judged, accepted, categories, causes of the rejections, per kind."""
+    judged = [op for op in operations if op.accepted is not None]
+    accepted = sum(1 for op in judged if op.accepted)
+    unloadable = {name: why for name, why in unloadable_by.items() if why}
+    categories = Counter(op.category for op in operations)
+    return {
         "connectors_unloadable": len(unloadable),
-        "connectors_prism_could_not_load": len(by_prism),
+        "connectors_prism_could_not_load": sum(1 for why in unloadable.values() if why.startswith("Prism")),
         "operations": len(operations),
         "judged": len(judged),
         "accepted": accepted,
         "accepted_percent": round(100.0 * accepted / len(judged), 2) if judged else 0.0,
         "skipped": len(operations) - len(judged),
         "custom_code_skipped": categories.get("custom code (skipped)", 0),
-        "seconds": round(seconds, 1),
         "categories": dict(categories.most_common()),
         "causes": dict(Counter(op.cause for op in judged if op.accepted is False).most_common()),
         "by_kind": _by_kind(operations),
-        "unloadable": {f"{r.kind}/{r.name}": r.unloadable for r in unloadable},
+        "unloadable": unloadable,
     }
 
 
@@ -653,37 +797,58 @@ def _by_kind(operations: list[OperationResult]) -> dict[str, dict[str, int]]:
 
 
 def print_text(results: list[ConnectorResult], totals: dict[str, Any], console: Console) -> None:
+    """The rejections left on the platform reading, one by one with their cause; then, for each
+    reading, the category and cause tables, the counts per kind and the figure."""
+    console.print(f"rejections {READINGS['platform']}:")
     for result in results:
-        failures = [op for op in result.operations if op.accepted is False]
-        if result.unloadable:
-            console.print(f"[bold]{result.kind}/{result.name}[/]: not loaded: {result.unloadable}", markup=True)
+        failures = [op for op in result.platform if op.accepted is False]
+        if result.platform_unloadable:
+            console.print(f"[bold]{_key(result)}[/]: not loaded: {result.platform_unloadable}", markup=True)
         elif failures:
-            console.print(f"[bold]{result.kind}/{result.name}[/]: {len(failures)} of {len(result.operations)} rejected")
+            console.print(f"[bold]{_key(result)}[/]: {len(failures)} of {len(result.platform)} rejected")
             for op in failures:
                 console.print(f"  {op.operation} ({op.kind}): {op.category}: {op.detail}", markup=False)
                 console.print(f"    cause: {op.cause}", markup=False)
-    for title, counts in (("categories", totals["categories"]), ("causes of the rejections", totals["causes"])):
-        console.print()
-        console.print(f"{title}:")
-        for label, count in counts.items():
-            console.print(f"  {count:6d}  {label}", markup=False)
+    reading = totals["reading"]
     console.print()
-    console.print("by kind:")
-    for kind, counts in totals["by_kind"].items():
+    console.print(f"platform reading: rewrote {reading['connectors_changed']} of {totals['connectors']} definitions:")
+    for label, count in reading["changes"].items():
+        console.print(f"  {count:6d}  {label}", markup=False)
+    console.print(f"verdicts that differ between the readings: {len(reading['verdicts_changed'])}")
+    for line in reading["verdicts_changed"]:
+        console.print(f"  {line}", markup=False)
+    for key in ("declared", "platform"):
+        _print_reading(READINGS[key], totals[key], console)
+    console.print()
+    for key in ("declared", "platform"):
+        _print_figure(READINGS[key], totals[key], console)
+    console.print(f"{totals['connectors']} connectors, {totals['seconds']:.0f} s")
+    console.print(f"target: at least 95% of the judged operations accepted, {READINGS['platform']}")
+
+
+def _print_reading(title: str, counts: dict[str, Any], console: Console) -> None:
+    for label, table in (("categories", counts["categories"]), ("causes of the rejections", counts["causes"])):
+        console.print()
+        console.print(f"{label}, {title}:")
+        for name, count in table.items():
+            console.print(f"  {count:6d}  {name}", markup=False)
+    console.print()
+    console.print(f"by kind, {title}:")
+    for kind, row in counts["by_kind"].items():
         console.print(
-            f"  {kind:15s} operations {counts['operations']:5d}, judged {counts['judged']:5d}, "
-            f"accepted {counts['accepted']:5d}",
+            f"  {kind:15s} operations {row['operations']:5d}, judged {row['judged']:5d}, accepted {row['accepted']:5d}",
             markup=False,
         )
-    console.print()
+
+
+def _print_figure(title: str, counts: dict[str, Any], console: Console) -> None:
     console.print(
-        f"connectors {totals['connectors']} (not loaded {totals['connectors_unloadable']}: "
-        f"by Prism {totals['connectors_prism_could_not_load']}, the rest by connectorkit), "
-        f"operations {totals['operations']}, judged {totals['judged']}, accepted {totals['accepted']} "
-        f"({totals['accepted_percent']:.1f}%), custom code skipped {totals['custom_code_skipped']}, "
-        f"other skipped {totals['skipped'] - totals['custom_code_skipped']}, {totals['seconds']:.0f} s"
+        f"{title}: accepted {counts['accepted']} of {counts['judged']} judged ({counts['accepted_percent']:.1f}%); "
+        f"operations {counts['operations']}, custom code skipped {counts['custom_code_skipped']}, "
+        f"other skipped {counts['skipped'] - counts['custom_code_skipped']}; connectors not loaded "
+        f"{counts['connectors_unloadable']} (by Prism {counts['connectors_prism_could_not_load']})",
+        markup=False,
     )
-    console.print("target: at least 95% of the judged operations accepted")
 
 
 def main() -> None:
