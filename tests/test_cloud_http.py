@@ -120,6 +120,15 @@ def test_error_detail_shapes(body: str, expected: tuple[str | None, str | None])
     assert error_detail(body) == expected
 
 
+def test_error_detail_finds_the_error_inside_prose() -> None:
+    # The RP's shape from PowerPlatformConnectors issue #3891: JSON inside prose inside JSON.
+    inner = {"error": {"code": "InternalServerError", "message": "boom"}}
+    middle = {"Code": "", "Message": "PUT x failed, content=" + json.dumps(inner)}
+    prose = f"The request failed with client error: '{json.dumps(middle)}'. The correlation Id is 'c1'."
+    body = json.dumps({"error": {"code": "ApiHubsRequestFailed", "message": prose}})
+    assert error_detail(body) == ("InternalServerError", "boom")
+
+
 def test_shown_url_drops_the_signature() -> None:
     assert shown_url("https://acct.blob.core.windows.net/c/icon.png?sv=1&sig=abc") == (
         "https://acct.blob.core.windows.net/c/icon.png"

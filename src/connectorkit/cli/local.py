@@ -12,11 +12,15 @@ from typing import Any
 
 import typer
 
+from connectorkit.cli import cloudenv
+from connectorkit.cli.cloudopts import CLOUD_OPTION, FLOW_URL_OPTION, POWERAPPS_URL_OPTION
 from connectorkit.cli.common import FORMAT_OPTION, OutputFormat, err, handle_errors, out, print_json
 from connectorkit.definition.models import ConnectionParameter
 from connectorkit.errors import ConnectorkitError, InputError
 
-ENV_OPTION = typer.Option("local", "--env", help="Environment: 'local' (Power Platform environments come later).")
+ENV_OPTION = typer.Option(
+    "local", "--env", help="Environment: 'local', or a Power Platform environment's id or display name."
+)
 CONFIG_OPTION = typer.Option(
     None,
     "--config",
@@ -189,11 +193,22 @@ def register(app: typer.Typer) -> None:
         db: str | None = DB_OPTION,
         name: str | None = typer.Option(None, "--name", help="Name in the environment (default: info.title)."),
         output_format: OutputFormat = FORMAT_OPTION,
+        secret_stdin: bool = cloudenv.SECRET_STDIN_OPTION,
+        secret_file: Path | None = cloudenv.SECRET_FILE_OPTION,
+        solution: str | None = cloudenv.SOLUTION_OPTION,
+        cloud: str | None = CLOUD_OPTION,
+        powerapps_url: str | None = POWERAPPS_URL_OPTION,
+        flow_url: str | None = FLOW_URL_OPTION,
     ) -> None:
-        """Register a connector in an environment, or update it (each change is a new version)."""
+        """Register a connector in an environment, or update it (locally each change is a new version)."""
         from connectorkit.definition.package import ConnectorPackage
 
         package = ConnectorPackage.load(path)
+        if env != "local":
+            secret = cloudenv.read_secret(secret_stdin, secret_file)
+            api = cloudenv.power_apps(cloud, powerapps_url, flow_url, package)
+            cloudenv.deploy_cloud(package, env, name, secret, solution, api, output_format)
+            return
         with _local(env, db) as environment:
             deployed, version = environment.deploy(package, name)
         if output_format is OutputFormat.json:
@@ -204,9 +219,17 @@ def register(app: typer.Typer) -> None:
     @app.command("list")
     @handle_errors
     def list_command(
-        env: str = ENV_OPTION, db: str | None = DB_OPTION, output_format: OutputFormat = FORMAT_OPTION
+        env: str = ENV_OPTION,
+        db: str | None = DB_OPTION,
+        output_format: OutputFormat = FORMAT_OPTION,
+        cloud: str | None = CLOUD_OPTION,
+        powerapps_url: str | None = POWERAPPS_URL_OPTION,
+        flow_url: str | None = FLOW_URL_OPTION,
     ) -> None:
         """List the connectors of an environment."""
+        if env != "local":
+            cloudenv.list_cloud(env, cloudenv.power_apps(cloud, powerapps_url, flow_url), output_format)
+            return
         with _local(env, db) as environment:
             items = environment.list()
         data = [{"name": c.name, "version": c.latest_version, "versions": c.versions} for c in items]
@@ -223,8 +246,14 @@ def register(app: typer.Typer) -> None:
         output: Path = typer.Option(..., "--output", "-o", help="Folder to write the connector to (must not exist)."),
         env: str = ENV_OPTION,
         db: str | None = DB_OPTION,
+        cloud: str | None = CLOUD_OPTION,
+        powerapps_url: str | None = POWERAPPS_URL_OPTION,
+        flow_url: str | None = FLOW_URL_OPTION,
     ) -> None:
-        """Write a deployed connector's files to a folder."""
+        """Write a deployed connector's files to a folder (from Power Platform with a paconn settings.json)."""
+        if env != "local":
+            cloudenv.download_cloud(name, output, env, cloudenv.power_apps(cloud, powerapps_url, flow_url))
+            return
         with _local(env, db) as environment:
             target = environment.download(name, output)
         out.print(f"[bold green]Downloaded[/] {name} to {target}")

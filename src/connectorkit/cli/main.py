@@ -8,9 +8,12 @@ import typer
 from rich.logging import RichHandler
 
 from connectorkit import __version__
+from connectorkit.cli import appreg as appreg_command
+from connectorkit.cli import cloudenv as cloudenv_command
 from connectorkit.cli import convert as convert_command
 from connectorkit.cli import diff as diff_command
 from connectorkit.cli import local as local_command
+from connectorkit.cli import login as login_command
 from connectorkit.cli import new as new_command
 from connectorkit.cli import quickstart as quickstart_command
 from connectorkit.cli import rules as rules_command
@@ -65,6 +68,9 @@ show_command.register(app)
 serve_command.register(app)
 quickstart_command.register(app)
 triggers_command.register(app)
+cloudenv_command.register(app)
+login_command.register(app)
+appreg_command.register(app)
 
 
 def main() -> None:

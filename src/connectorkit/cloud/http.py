@@ -52,43 +52,50 @@ def shown_url(url: str | httpx.URL) -> str:
 def error_detail(body: bytes | str) -> tuple[str | None, str | None]:
     """The innermost ``(code, message)`` of an error body.
 
-    Handles Graph and Dataverse (``{"error": {"code", "message"}}``), the Power Apps RP's wrapped
-    errors (``ApiHubsRequestFailed`` whose message is itself a JSON error body, possibly several
-    levels deep), OAuth token errors (``{"error": "...", "error_description": "..."}``) and plain
-    text."""
+    Handles Graph and Dataverse (``{"error": {"code", "message"}}``), OAuth token errors
+    (``{"error": "...", "error_description": "..."}``), plain text, and the Power Apps RP's wrapped
+    errors: ``ApiHubsRequestFailed`` whose message is itself a JSON error body, or prose around
+    one (``The request failed with client error: '{"Code":"","Message":"PUT ... failed with
+    InternalServerError, content={"error":{...}}"}'. The correlation Id is '...'.``, issue
+    #3891), several levels deep. The last error object found at each level is the inner one."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     code: str | None = None
-    message: str | None = text.strip() or None
-    for _ in range(5):  # wrapped errors nest a few levels at most
-        value = _embedded_json(message)
-        if not isinstance(value, dict):
+    message = _one_line(text)
+    for _ in range(6):  # wrapped errors nest a few levels at most
+        inner = _embedded_error(message)
+        if inner is None:
             break
-        error = value.get("error", value)
-        if isinstance(error, str):
-            return error, _one_line(value.get("error_description")) or code
-        if not isinstance(error, dict):
-            break
-        inner_code, inner_message = error.get("code"), error.get("message")
-        code = str(inner_code) if inner_code is not None else code
-        if not isinstance(inner_message, str):
-            message = None
-            break
-        message = inner_message.strip()
-    return code, _one_line(message)
+        if inner[2]:  # an OAuth error: the description is the whole story
+            return inner[0], inner[1]
+        code, message = inner[0] or code, inner[1]
+    return code, message
 
 
-def _embedded_json(text: str | None) -> Any:
-    """The JSON value ``text`` is, or that it ends with ("Backend failed: {...}"); else None."""
+def _embedded_error(text: str | None) -> tuple[str | None, str | None, bool] | None:
+    """The last JSON error object in ``text`` as ``(code, message, is_oauth)``; None when
+    there is none."""
     if not text:
         return None
-    for start in (0, text.find("{")):
-        if start < 0:
-            continue
+    decoder = json.JSONDecoder()
+    found: tuple[str | None, str | None, bool] | None = None
+    start = text.find("{")
+    while start >= 0:
         try:
-            return json.loads(text[start:])
+            value, end = decoder.raw_decode(text, start)
         except ValueError:
+            start = text.find("{", start + 1)
             continue
-    return None
+        if isinstance(value, dict):
+            error = value.get("error", value)
+            if isinstance(error, str):
+                found = (error, _one_line(value.get("error_description")), True)
+            elif isinstance(error, dict):
+                code = error.get("code", error.get("Code"))
+                message = error.get("message", error.get("Message"))
+                if code is not None or isinstance(message, str):
+                    found = (str(code) if code else None, _one_line(message), False)
+        start = text.find("{", end)
+    return found
 
 
 def _one_line(value: Any) -> str | None:
