@@ -24,7 +24,7 @@ ENV_OPTION = typer.Option(
 CONFIG_OPTION = typer.Option(
     None,
     "--config",
-    help="Runtime settings file ([runtime] table; default: CONNECTORKIT_CONFIG, ./connectorkit.toml, "
+    help="Runtime settings file (\\[runtime] table; default: CONNECTORKIT_CONFIG, ./connectorkit.toml, "
     "then config.toml in the user data folder).",
 )
 DB_OPTION = typer.Option(

@@ -59,7 +59,7 @@ def register(app: typer.Typer) -> None:
         output: Path | None = typer.Option(None, "--output", "-o", help="Write the report to this file."),
         jobs: int | None = typer.Option(None, "--jobs", "-j", min=1, help="Parallel processes (default: CPU count)."),
         no_config: bool = typer.Option(
-            False, "--no-config", help="Ignore connectorkit.toml and [tool.connectorkit.lint] in pyproject.toml."
+            False, "--no-config", help="Ignore connectorkit.toml and \\[tool.connectorkit.lint] in pyproject.toml."
         ),
     ) -> None:
         """Check connectors against Microsoft's Swagger Validator, certification and apiProperties rules.
