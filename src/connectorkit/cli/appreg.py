@@ -1,4 +1,5 @@
-"""``connectorkit appreg create | show | secrets``: the connector's Entra app through Microsoft Graph.
+"""``connectorkit appreg create | show | secrets | rotate | link``: the connector's Entra app through
+Microsoft Graph (and, for ``rotate`` and ``link``, the connector in its Power Platform environment).
 
 The client secret is the one value here that must not leak: it is printed once (or written to
 ``--secret-file`` with mode 0600, or alone on stdout with ``--secret-stdout-only`` so it can be
@@ -12,15 +13,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from connectorkit.cli.cloudopts import CLOUD_OPTION, GRAPH_URL_OPTION, LOGIN_URL_OPTION, cloud_from_options
+from connectorkit.cli.cloudopts import (
+    CLOUD_OPTION,
+    FLOW_URL_OPTION,
+    GRAPH_URL_OPTION,
+    LOGIN_URL_OPTION,
+    POWERAPPS_URL_OPTION,
+    cloud_from_options,
+)
 from connectorkit.cli.common import FORMAT_OPTION, OutputFormat, err, handle_errors, out, print_json
 from connectorkit.cloud import appreg
 from connectorkit.cloud.graph import Graph
 from connectorkit.errors import ConnectorkitError, InputError
+
+if TYPE_CHECKING:
+    from connectorkit.cloud.powerapps import PowerAppsApi, PowerPlatformEnvironment
 
 PERMISSIONS_NEEDED = (
     "Permissions the caller needs (Microsoft Graph): create — Application.ReadWrite.All (delegated; a user "
@@ -359,6 +370,159 @@ def secrets_command(
             out.print(f"{len(flagged)} credential(s) expired or expiring within {warn_days} day(s)", markup=False)
     if flagged:
         raise typer.Exit(1)
+
+
+ROTATE_NEEDS = (
+    "Permissions the caller needs: Microsoft Graph Application.ReadWrite.All (or Application.ReadWrite.OwnedBy "
+    "for an app this identity owns) to add and remove secrets or redirect URIs; in the Power Platform "
+    "environment a user who can edit the connector (its owner, or Environment Maker with it shared)."
+)
+CONNECTOR_OPTION = typer.Option(..., "--connector", help="The deployed connector: its display name or shared_... id.")
+ENV_OPTION = typer.Option(..., "--env", help="The Power Platform environment's id or display name.")
+
+
+@contextmanager
+def _cloud_pair(
+    cloud: str | None, graph_url: str | None, powerapps_url: str | None, flow_url: str | None, login_url: str | None
+) -> Iterator[tuple[Graph, PowerAppsApi]]:
+    """Graph and the Power Apps API over one HTTP client, with one credential."""
+    import httpx
+
+    from connectorkit.cloud.identity import token_provider
+    from connectorkit.cloud.powerapps import PowerAppsApi
+
+    chosen = cloud_from_options(cloud, graph_url, powerapps_url, flow_url, login_url)
+    tokens = token_provider(chosen)
+    with httpx.Client(timeout=60.0, follow_redirects=True) as http:
+        yield Graph.connect(chosen, tokens, http), PowerAppsApi(chosen, tokens, client=http)
+
+
+def _environment(api: PowerAppsApi, env: str, solution: str | None) -> PowerPlatformEnvironment:
+    from connectorkit.cloud.powerapps import PowerPlatformEnvironment
+
+    if solution:
+        raise InputError(
+            f"--solution {solution}: connectors in Dataverse solutions are not supported by this command yet "
+            "(redeploy with `deploy --solution ... --secret-stdin`)"
+        )
+    if env == "local":
+        raise InputError("--env local: this command works on Power Platform environments")
+    return PowerPlatformEnvironment(api, api.environment(env).name)
+
+
+def _countdown(seconds: float) -> None:
+    """Wait ``seconds``, showing how long is left on stderr (Ctrl-C stops before anything is removed)."""
+    import time
+
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    if seconds <= 0:
+        return
+    deadline = time.monotonic() + seconds
+    columns = (TextColumn("Removing the old secret(s) in {task.fields[left]}"), BarColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("grace", total=seconds, left=_clock(seconds))
+        while (left := deadline - time.monotonic()) > 0:
+            bar.update(task, completed=seconds - left, left=_clock(left))
+            time.sleep(min(1.0, left))
+
+
+def _clock(seconds: float) -> str:
+    whole = int(seconds + 0.999)
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
+@app.command("rotate", epilog=ROTATE_NEEDS)
+@handle_errors
+def rotate_command(
+    target: str = typer.Argument(..., metavar="APP", help="The app's display name or application (client) id."),
+    connector: str = CONNECTOR_OPTION,
+    env: str = ENV_OPTION,
+    secret_expiry: str = typer.Option(
+        appreg.DEFAULT_SECRET_EXPIRY, "--secret-expiry", help="New secret lifetime: 24m, 2y, 90d or a date."
+    ),
+    grace: str = typer.Option(
+        "1h", "--grace", help="Wait this long (0, 90s, 10m, 1h) before removing the old secrets."
+    ),
+    keep_old: bool = typer.Option(False, "--keep-old", help="Keep the old secrets (remove them later yourself)."),
+    only: str | None = typer.Option(
+        None, "--only", metavar="KEYID", help="Replace only this old secret (default: every secret the app has)."
+    ),
+    secret_name: str | None = typer.Option(None, "--secret-name", help="New secret's description."),
+    secret_file: Path | None = typer.Option(
+        None, "--secret-file", help="Also write the new secret to this file (mode 0600)."
+    ),
+    solution: str | None = typer.Option(None, "--solution", help="Not supported yet (Dataverse solution connectors)."),
+    fmt: OutputFormat = FORMAT_OPTION,
+    cloud: str | None = CLOUD_OPTION,
+    graph_url: str | None = GRAPH_URL_OPTION,
+    powerapps_url: str | None = POWERAPPS_URL_OPTION,
+    flow_url: str | None = FLOW_URL_OPTION,
+    login_url: str | None = LOGIN_URL_OPTION,
+) -> None:
+    """Rotate the app's client secret for a deployed connector: add a new secret, put it into the
+    connector's OAuth settings (every parameter set), verify, then remove the old secrets after
+    --grace. If the connector cannot be updated, the new secret is removed again."""
+    from connectorkit.cloud import rotate
+
+    if secret_file is not None:
+        appreg.check_secret_file(secret_file)
+    expiry = appreg.parse_expiry(secret_expiry)
+    wait = rotate.parse_grace(grace)
+    with _cloud_pair(cloud, graph_url, powerapps_url, flow_url, login_url) as (graph, api):
+        environment = _environment(api, env, solution)
+        done = rotate.rotate(
+            graph, environment, target, connector, expiry=expiry, grace=wait, keep_old=keep_old, only=only,
+            secret_name=secret_name, wait=_countdown,
+            deliver=(lambda value: appreg.write_secret_file(secret_file, value)) if secret_file else None,
+            progress=lambda message: err.print(f"✓ {message}", highlight=False, markup=False),
+        )  # fmt: skip
+    if fmt is OutputFormat.json:
+        print_json(done.as_json())
+        return
+    lines = [
+        f"Rotated the client secret of {done.app.get('displayName')} ({done.app.get('appId')}) "
+        f"for {done.connector.display_name} ({done.connector.name})",
+        f"  new client secret {done.new_key_id}, expires {_day(done.new_end)}: in {done.places} OAuth setting(s)"
+        + (f" and {secret_file}" if secret_file else ""),
+    ]
+    lines += [f"  verified: {line}" for line in done.verified]
+    if done.removed:
+        lines.append("  removed old secret(s): " + ", ".join(done.removed))
+    if done.kept:
+        lines.append("  kept old secret(s): " + ", ".join(done.kept))
+    if not done.old_key_ids:
+        lines.append("  the app had no other client secret")
+    for line in lines:
+        out.print(line, markup=False)
+
+
+@app.command("link", epilog=ROTATE_NEEDS)
+@handle_errors
+def link_command(
+    target: str = typer.Argument(..., metavar="APP", help="The app's display name or application (client) id."),
+    connector: str = CONNECTOR_OPTION,
+    env: str = ENV_OPTION,
+    fmt: OutputFormat = FORMAT_OPTION,
+    cloud: str | None = CLOUD_OPTION,
+    graph_url: str | None = GRAPH_URL_OPTION,
+    powerapps_url: str | None = POWERAPPS_URL_OPTION,
+    flow_url: str | None = FLOW_URL_OPTION,
+    login_url: str | None = LOGIN_URL_OPTION,
+) -> None:
+    """Add a deployed connector's redirect URL (per connector for redirectMode GlobalPerConnector,
+    read back from the environment) to the app's web redirect URIs. Safe to run again."""
+    from connectorkit.cloud import rotate
+
+    with _cloud_pair(cloud, graph_url, powerapps_url, flow_url, login_url) as (graph, api):
+        done = rotate.link(graph, _environment(api, env, None), target, connector)
+    if fmt is OutputFormat.json:
+        print_json(done.as_json())
+        return
+    name = f"{done.app.get('displayName')} ({done.app.get('appId')})"
+    for url in done.redirect_urls:
+        verb = "added to" if url in done.added else "already in"
+        out.print(f"{url}: {verb} the redirect URIs of {name}", markup=False)
 
 
 def register(root: typer.Typer) -> None:

@@ -198,7 +198,8 @@ def register(app: typer.Typer) -> None:
         output_format: OutputFormat = FORMAT_OPTION,
     ) -> None:
         """List the Power Platform environments you can deploy connectors to (--env takes the id or name)."""
-        found = power_apps(cloud, powerapps_url, flow_url).environments()
+        with power_apps(cloud, powerapps_url, flow_url) as api:
+            found = api.environments()
         rows: list[dict[str, Any]] = [
             {"name": e.name, "displayName": e.display_name, "isDefault": e.is_default, "dataverseUrl": e.instance_url}
             for e in found

@@ -206,8 +206,8 @@ def register(app: typer.Typer) -> None:
         package = ConnectorPackage.load(path)
         if env != "local":
             secret = cloudenv.read_secret(secret_stdin, secret_file)
-            api = cloudenv.power_apps(cloud, powerapps_url, flow_url, package)
-            cloudenv.deploy_cloud(package, env, name, secret, solution, api, output_format)
+            with cloudenv.power_apps(cloud, powerapps_url, flow_url, package) as api:
+                cloudenv.deploy_cloud(package, env, name, secret, solution, api, output_format)
             return
         with _local(env, db) as environment:
             deployed, version = environment.deploy(package, name)
@@ -228,7 +228,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """List the connectors of an environment."""
         if env != "local":
-            cloudenv.list_cloud(env, cloudenv.power_apps(cloud, powerapps_url, flow_url), output_format)
+            with cloudenv.power_apps(cloud, powerapps_url, flow_url) as api:
+                cloudenv.list_cloud(env, api, output_format)
             return
         with _local(env, db) as environment:
             items = environment.list()
@@ -252,7 +253,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write a deployed connector's files to a folder (from Power Platform with a paconn settings.json)."""
         if env != "local":
-            cloudenv.download_cloud(name, output, env, cloudenv.power_apps(cloud, powerapps_url, flow_url))
+            with cloudenv.power_apps(cloud, powerapps_url, flow_url) as api:
+                cloudenv.download_cloud(name, output, env, api)
             return
         with _local(env, db) as environment:
             target = environment.download(name, output)

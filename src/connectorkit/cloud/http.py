@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from email.utils import parsedate_to_datetime
@@ -47,6 +48,43 @@ def shown_url(url: str | httpx.URL) -> str:
     """The URL without query or fragment: a SAS signature or a filter never reaches a message."""
     parts = urlsplit(str(url))
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+_QUERY_IN_TEXT = re.compile(r"(https?://[^\s?#\"'<>]*)[?#][^\s\"'<>]*")
+
+
+def _without_queries(value: Any) -> Any:
+    if isinstance(value, httpx.URL):
+        return shown_url(value)
+    if isinstance(value, str) and "://" in value:
+        return _QUERY_IN_TEXT.sub(r"\1", value)
+    return value
+
+
+class QueryStringFilter(logging.Filter):
+    """Strips query strings from the URLs in log records, as :func:`shown_url` does.
+
+    httpx logs every request at INFO (``HTTP Request: PUT https://acct.blob.../icon.png?sv=...&sig=...``)
+    and a blob URL's query is a shared access signature: whoever configures logging must not get
+    it. The filter rewrites the record's arguments and message in place and never drops a record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_without_queries(arg) for arg in record.args)
+        elif isinstance(record.args, Mapping):
+            record.args = {key: _without_queries(arg) for key, arg in record.args.items()}
+        record.msg = _without_queries(record.msg)
+        return True
+
+
+def install_log_filter(name: str = "httpx") -> None:
+    """Add one :class:`QueryStringFilter` to the logger ``name`` (idempotent)."""
+    logger = logging.getLogger(name)
+    if not any(isinstance(existing, QueryStringFilter) for existing in logger.filters):
+        logger.addFilter(QueryStringFilter())
+
+
+install_log_filter()
 
 
 def error_detail(body: bytes | str) -> tuple[str | None, str | None]:

@@ -180,6 +180,7 @@ class PowerAppsApi:
     ) -> None:
         self.cloud = cloud
         self.tokens = tokens
+        self._owns_http = client is None
         self.http = client or httpx.Client(timeout=60.0, follow_redirects=True)
         self.api_version = api_version
         self._object_id = object_id
@@ -190,6 +191,17 @@ class PowerAppsApi:
         self.rp = CloudClient(self.http, tokens, service="Power Apps", base_url=cloud.powerapps, scope=scope, **extra)
         self.flow = CloudClient(self.http, tokens, service="Flow", base_url=cloud.flow, scope=scope, **extra)
         self.files = CloudClient(self.http, None, service="Blob storage", base_url=cloud.powerapps, **extra)
+
+    def close(self) -> None:
+        """Close the HTTP client this object made (one passed in belongs to the caller)."""
+        if self._owns_http:
+            self.http.close()
+
+    def __enter__(self) -> PowerAppsApi:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     def _rp(self, path: str, environment: str | None = None, **params: str) -> str:
         if environment is not None:
@@ -385,6 +397,11 @@ class Deployment:
     secret_places: int = 0
     """How many OAuth settings received the client secret."""
 
+    @property
+    def name(self) -> str:
+        """The connector id, so a deployment answers like the ``Environment`` protocol asks."""
+        return self.connector_id
+
 
 class PowerPlatformEnvironment:
     """One Power Platform environment, used like the local one: ``deploy``, ``list``, ``download``.
@@ -480,6 +497,11 @@ class PowerPlatformEnvironment:
                 f"--name {wanted}: several custom connectors have this name; pass one id with --name ({ids})"
             )
         return same[0] if same else None
+
+    def registration(self, connector: str) -> tuple[CloudConnector, dict[str, Any]]:
+        """A connector (id or display name) and its registration as the RP returns it."""
+        found = self._resolve(connector)
+        return found, self.api.get_api(self.environment, found.name)
 
     def set_client_secret(self, connector: str, secret: str) -> int:
         """Replace the OAuth client secret of a deployed connector (every parameter set too), as a

@@ -11,7 +11,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -37,10 +37,30 @@ from connectorkit.runtime.store.secrets import redact, secret_strings
 _PRIMITIVE_TYPES = {"string", "securestring", "int", "bool"}
 
 
+class Named(Protocol):
+    """Anything that names a connector in an environment: the local store's summaries, a Power
+    Platform connector or deployment (whose name is the ``shared_...`` id)."""
+
+    @property
+    def name(self) -> str: ...
+
+
+Deployed = tuple[str, int] | Named
+"""What ``deploy`` answers: the local store ``(name, version)``, a cloud environment an object
+with a ``name``. Structural, so ``cloud`` conforms without importing ``runtime``."""
+
+
 class Environment(Protocol):
-    def deploy(self, package: ConnectorPackage, name: str | None = None) -> tuple[str, int]: ...
-    def list(self) -> list[ConnectorSummary]: ...
+    """What the CLI's ``deploy``/``list``/``download`` need of an environment, local or cloud."""
+
+    def deploy(self, package: ConnectorPackage, name: str | None = None) -> Deployed: ...
+    def list(self) -> Sequence[Named]: ...
     def download(self, name: str, folder: Path) -> Path: ...
+
+
+def deployed_name(deployed: Deployed) -> str:
+    """The connector's name (local) or id (cloud) from what ``deploy`` answered."""
+    return deployed[0] if isinstance(deployed, tuple) else deployed.name
 
 
 def connector_name(package: ConnectorPackage) -> str:
