@@ -376,7 +376,7 @@ def test_upload_refuses_bad_input_and_stores_nothing(app: TestClient, httpserver
         (properties_only, 400, "no apiDefinition.swagger.json"),
         ([("files", ("apiDefinition.swagger.json", b'{"swagger": "2.0", "info": '))], 400, "apiDefinition.swagger.json"),
         ([("files", ("c.zip", _zip({"../apiDefinition.swagger.json": good["apiDefinition.swagger.json"]})))], 400,
-         "'../apiDefinition.swagger.json' is not a relative path inside the connector folder"),
+         "'../apiDefinition.swagger.json' is not a relative path inside the target folder"),
         ([("files", ("c.zip", _zip({"/etc/apiDefinition.swagger.json": b"{}"})))], 400, "is not a relative path"),
         ([("files", ("c.zip", b"PK\x03\x04 not really a zip"))], 400, "c.zip: not a zip file"),
         ([("files", ("c.zip", _zip({"big.bin": bytes(11 * 2**20)})))], 400, "unpacked files are larger than 10 MB"),

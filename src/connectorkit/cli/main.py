@@ -15,6 +15,7 @@ from connectorkit.cli import diff as diff_command
 from connectorkit.cli import local as local_command
 from connectorkit.cli import login as login_command
 from connectorkit.cli import new as new_command
+from connectorkit.cli import package as package_command
 from connectorkit.cli import quickstart as quickstart_command
 from connectorkit.cli import rules as rules_command
 from connectorkit.cli import serve as serve_command
@@ -71,6 +72,7 @@ triggers_command.register(app)
 cloudenv_command.register(app)
 login_command.register(app)
 appreg_command.register(app)
+package_command.register(app)
 
 
 def main() -> None:

@@ -5,15 +5,16 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from connectorkit.cli.common import err, handle_errors, write_output
+from connectorkit.errors import InputError
 
 if TYPE_CHECKING:
-    from connectorkit.lint.runner import Result
+    from connectorkit.lint.runner import Options, Result
 
 # The rules (hundreds of them) load only when a lint command runs, so that `call`, `serve` and the
 # other commands start fast.
@@ -34,12 +35,47 @@ def split_names(values: list[str] | None, option: str) -> tuple[str, ...]:
     return tuple(check_rule_names(names, option))
 
 
+def validate_package(
+    package: Path, options: Options, *, ai_plugin: bool, output_format: ReportFormat, output: Path | None
+) -> NoReturn:
+    """``validate --package``: the package checks (publish/packagecheck.py) with the lint validator passed in
+    for the connector inside, reported like any validation; text output ends with the script's verdict line."""
+    from connectorkit.definition.findings import Finding
+    from connectorkit.definition.package import ConnectorPackage
+    from connectorkit.lint import rules as _rules  # noqa: F401 - registers every rule
+    from connectorkit.lint.engine import active_rules, lint_package
+    from connectorkit.lint.registry import REGISTRY, On, Profile
+    from connectorkit.lint.report import RENDERERS, exit_code, render_text
+    from connectorkit.lint.runner import Result
+    from connectorkit.publish.packagecheck import check_package, verdict
+
+    profile = options.profile or Profile.CERTIFIED
+    chosen = active_rules(profile, options.select, options.ignore)
+    walk = [r for r in chosen if r.on not in (On.LOAD, On.DIFF, On.CERTIFICATION_PACKAGE)]
+    # intro.md's sections are the package check's (PackageIntroSectionMissing), not repeated as warnings.
+    walk = [r for r in walk if r.id != "IntroSectionMissing"]
+    wanted = {r.id for r in chosen}
+
+    def definition_check(connector: ConnectorPackage) -> list[Finding]:
+        return lint_package(connector, walk, profile)
+
+    findings = check_package(package, plugin=ai_plugin, validate=definition_check)
+    kept = [f for f in findings if f.rule in wanted or REGISTRY.get(f.rule) is None]
+    results = [Result(str(package), findings=kept, profile=profile)]
+    if output_format is ReportFormat.text:
+        text = render_text(results, color=output is None and sys.stdout.isatty()) + verdict(kept) + "\n"
+    else:
+        text = RENDERERS[output_format.value](results)
+    write_output(text, output)
+    raise typer.Exit(exit_code(results))
+
+
 def register(app: typer.Typer) -> None:
     @app.command("validate")
     @handle_errors
     def validate(
-        paths: list[Path] = typer.Argument(
-            ..., help="Connector folders, definition files, or folders holding many connectors."
+        paths: list[Path] | None = typer.Argument(
+            None, help="Connector folders, definition files, or folders holding many connectors."
         ),
         profile: str | None = typer.Option(
             None,
@@ -61,6 +97,16 @@ def register(app: typer.Typer) -> None:
         no_config: bool = typer.Option(
             False, "--no-config", help="Ignore connectorkit.toml and \\[tool.connectorkit.lint] in pyproject.toml."
         ),
+        package: Path | None = typer.Option(
+            None,
+            "--package",
+            help="Check a certification package zip (intro.md + package zip with PkgAssets) instead of PATHs: "
+            "ConnectorPackageValidator.ps1's checks and messages, XML, intro.md, and the connector inside "
+            "(profile certified unless --profile).",
+        ),
+        ai_plugin: bool = typer.Option(
+            False, "--ai-plugin", help="With --package: the connector is an AI plugin (a third, plugin solution)."
+        ),
     ) -> None:
         """Check connectors against Microsoft's Swagger Validator, certification and apiProperties rules.
 
@@ -77,6 +123,14 @@ def register(app: typer.Typer) -> None:
             ignore=split_names(ignore, "--ignore"),
             use_config=not no_config,
         )
+        if package is not None or ai_plugin:
+            if package is None:
+                raise InputError("--ai-plugin: only with --package FILE.zip")
+            if paths:
+                raise InputError("--package: give either connector PATHs or --package FILE.zip, not both")
+            validate_package(package, options, ai_plugin=ai_plugin, output_format=output_format, output=output)
+        if not paths:
+            raise InputError("give connector PATHs to validate, or --package FILE.zip")
         targets = discover(paths)
         show_progress = len(targets) > 1 and err.is_terminal
         if show_progress:

@@ -34,6 +34,7 @@ class On(StrEnum):
     PACKAGE = "package"  # the whole connector, after the walk: payload ConnectorPackage
     LOAD = "load"  # a file that could not be read: payload the SourceError (no walk follows)
     DIFF = "diff"  # two versions of a connector (connectorkit diff): payload lint.diff.Change
+    CERTIFICATION_PACKAGE = "certification-package"  # validate --package: payload the Finding publish/packagecheck made
 
 
 class Category(StrEnum):
@@ -55,6 +56,7 @@ class Category(StrEnum):
     SCRIPT = "script"
     CONSISTENCY = "consistency"
     BREAKING = "breaking"
+    PACKAGE = "package"
 
 
 class Profile(StrEnum):

@@ -7,10 +7,8 @@ fields that are never filled back in, and every request or response shown is red
 
 from __future__ import annotations
 
-import io
 import json
 import secrets
-import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +28,7 @@ from connectorkit.definition.package import ConnectorPackage
 from connectorkit.definition.swagger import Operation, Swagger
 from connectorkit.errors import ConnectorkitError, InputError
 from connectorkit.lint.values import json_type
+from connectorkit.publish.zips import ZipLimits, open_zip
 from connectorkit.runtime.environment import LocalEnvironment
 from connectorkit.runtime.invoke import Result
 from connectorkit.runtime.oauth import oauth_parameter, sub_parameter_names
@@ -248,24 +247,14 @@ def _inside_path(name: str, where: str) -> str:
 
 
 def _unzip(filename: str, data: bytes) -> dict[str, bytes]:
-    """The zip's files by path; sizes are checked from the directory before anything is read
-    (a zip's reader never returns more than an entry's declared size)."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise InputError(f"{filename}: not a zip file") from None
-    with archive:
-        entries = [info for info in archive.infolist() if not info.is_dir()]
-        entries = [info for info in entries if not _IGNORED_PARTS & set(PurePosixPath(info.filename).parts)]
-        if len(entries) > MAX_UPLOAD_FILES:
-            raise InputError(f"{filename}: at most {MAX_UPLOAD_FILES} files, the zip has {len(entries)}")
-        if sum(info.file_size for info in entries) > MAX_UPLOAD_BYTES:
-            raise InputError(f"{filename}: the unpacked files are larger than {MAX_UPLOAD_BYTES // 2**20} MB")
-        paths = [_inside_path(info.filename, filename) for info in entries]
-        try:
-            return {path: archive.read(info) for path, info in zip(paths, entries, strict=True)}
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError) as exc:
-            raise InputError(f"{filename}: cannot unpack: {exc}") from None
+    """The zip's files by path, read as untrusted (``publish.zips``: no paths outside the folder,
+    size and ratio caps checked from the directory and again while inflating)."""
+    limits = ZipLimits(max_entries=MAX_UPLOAD_FILES * 20, max_total_size=MAX_UPLOAD_BYTES)
+    with open_zip(data, source=filename, limits=limits) as archive:
+        names = [name for name in archive.names() if not _IGNORED_PARTS & set(PurePosixPath(name).parts)]
+        if len(names) > MAX_UPLOAD_FILES:
+            raise InputError(f"{filename}: at most {MAX_UPLOAD_FILES} files, the zip has {len(names)}")
+        return {_inside_path(name, filename): archive.read(name) for name in names}
 
 
 def _strip_top_folder(files: Mapping[str, bytes]) -> dict[str, bytes]:
