@@ -19,13 +19,13 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from connectorkit.errors import ConnectorkitError
+from connectorkit.retryafter import retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -143,17 +143,9 @@ def _one_line(value: Any) -> str | None:
 
 
 def retry_after(response: httpx.Response, default: float) -> float:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return default
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return default
+    """The wait the response's ``Retry-After`` asks for, else ``default``."""
+    seconds = retry_after_seconds(response.headers.get("Retry-After"))
+    return default if seconds is None else seconds
 
 
 class CloudClient:

@@ -16,13 +16,13 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
 from connectorkit.definition.package import ConnectorPackage
 from connectorkit.errors import ConnectorkitError
+from connectorkit.retryafter import retry_after_seconds
 from connectorkit.runtime.model import Call, Headers, Request, Response
 from connectorkit.runtime.policies import PolicyOptions, apply_request_policies, apply_response_policies
 from connectorkit.runtime.request import (
@@ -146,17 +146,8 @@ def received(status: int, headers: httpx.Headers, content: bytes) -> Response:
 
 
 def _retry_after(response: Response, default: float) -> float:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return default
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return default
+    seconds = retry_after_seconds(response.headers.get("Retry-After"))
+    return default if seconds is None else seconds
 
 
 class _Sender:
