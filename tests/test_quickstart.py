@@ -31,6 +31,9 @@ STEPS = [
     "delete",
     "poll",
     "webhook",
+    "details",
+    "submission",
+    "certification",
 ]
 runner = CliRunner()
 
@@ -57,7 +60,7 @@ def test_text_tour_prints_every_step_with_its_command(isolated: Path) -> None:
     elapsed = time.perf_counter() - started
     assert result.exit_code == 0, result.stdout + result.stderr
     text = result.stdout
-    assert "All 13 steps passed" in text
+    assert f"All {len(STEPS)} steps passed" in text
     port = text.split("http://127.0.0.1:", 1)[1].split("/", 1)[0].split()[0]
     for expected in (
         f"TASKS_API_KEY=*** uvicorn connectorkit.examples.tasks:app --port {port}",
@@ -76,6 +79,12 @@ def test_text_tour_prints_every_step_with_its_command(isolated: Path) -> None:
         '"title": "Polled by a trigger"',
         "connectorkit listen Tasks OnTaskCreated --connection ",
         '"title": "Pushed by a webhook"}; unsubscribed',
+        "--certification --publisher Contoso --stack-owner Contoso",
+        "certified profile: 0 errors",
+        "--publisher-kind certified -o ",
+        "certified-connectors/Tasks: apiDefinition.swagger.json, apiProperties.json, icon.png, readme.md",
+        "connectorkit package certification ",
+        "ConnectorSolution.zip, FlowSolution.zip (sample flow calls ListTasks); validate --package passes",
     ):
         assert expected in text, expected
     assert KEY not in text + result.stderr
@@ -105,6 +114,20 @@ def test_output_db_and_keep_leave_a_usable_connector_and_store(isolated: Path) -
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["connector"] == str(target / "Tasks") and data["db"] == db
+    assert data["submission"] == str(target / "submission" / "Tasks")
+    assert data["certification"] == str(target / "Tasks-certification.zip")
+    assert sorted(p.name for p in (target / "submission" / "Tasks").iterdir()) == [
+        "apiDefinition.swagger.json",
+        "apiProperties.json",
+        "icon.png",
+        "readme.md",
+    ]
+    checked = runner.invoke(app, ["validate", "--package", str(target / "Tasks-certification.zip")])
+    assert checked.exit_code == 0, checked.stdout
+    assert "Validation successful: The package structure is correct." in checked.stdout
+    rebuilt = runner.invoke(app, ["package", "certification", str(target / "Tasks"), "-o", str(isolated / "again.zip")])
+    assert rebuilt.exit_code == 0, rebuilt.stderr
+    assert (isolated / "again.zip").read_bytes() == (target / "Tasks-certification.zip").read_bytes()
     kept = Path(data["kept"])
     assert kept.is_dir() and kept.parent == isolated / "temp"
     assert (target / "Tasks" / "apiDefinition.swagger.json").is_file()

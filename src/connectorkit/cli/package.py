@@ -6,6 +6,7 @@ here; ``submission`` and ``certification`` are added by their own modules' secti
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -14,6 +15,9 @@ from connectorkit.definition.findings import Finding
 from connectorkit.definition.package import ConnectorPackage
 from connectorkit.errors import InputError
 from connectorkit.publish.submission import PublisherKind, Submission, SubmissionRefused
+
+if TYPE_CHECKING:
+    from connectorkit.publish.packagecheck import DefinitionCheck
 
 app = typer.Typer(
     name="package",
@@ -202,6 +206,254 @@ def _render_submission(prepared: Submission, target: Path) -> None:
     rows += [("note", note) for note in prepared.notes]
     if prepared.warnings:
         rows.append(("warnings", f"{len(prepared.warnings)} (see connectorkit validate --profile {prepared.kind})"))
+    for label, value in rows:
+        out.print(f"  {label:<14}{value}", markup=False)
+
+
+@app.command("appsource")
+@handle_errors
+def appsource(
+    path: Path = typer.Argument(..., help="The connector folder (its icon, title and Website link are used)."),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="The AppSource package zip to write, e.g. Contoso_Orders.zip (replaced atomically)."
+    ),
+    publisher: str = typer.Option(
+        ..., "--publisher", help="Provider name (input.xml <ProviderName>); also the built solution's publisher."
+    ),
+    license_file: Path | None = typer.Option(
+        None, "--license-file", help="License terms as an HTML file (checked: UTF-8, tags closed, some text)."
+    ),
+    license_text: str | None = typer.Option(
+        None, "--license-text", help="License terms as plain text, turned into escaped HTML (blank line = paragraph)."
+    ),
+    solution: Path | None = typer.Option(
+        None, "--solution", help="A managed solution zip to ship instead of building one from the connector."
+    ),
+    version: str | None = typer.Option(
+        None, "--version", help="Version of the solution built here: four whole numbers (default: 1.0.0.0)."
+    ),
+    publisher_prefix: str = typer.Option(
+        "new", "--publisher-prefix", help="Customization prefix of the solution built here (2-8 letters/digits)."
+    ),
+    start_date: str | None = typer.Option(
+        None,
+        "--start-date",
+        help="When the app becomes available, YYYY-MM-DD or MM/DD/YYYY "
+        "(default: today, or the day of SOURCE_DATE_EPOCH when set).",
+    ),
+    end_date: str | None = typer.Option(
+        None, "--end-date", help="When the app stops being available (default: 10 years after the start date)."
+    ),
+    countries: str | None = typer.Option(
+        None,
+        "--countries",
+        help="Comma-separated two-letter country/region codes (default: every country the AppSource page lists).",
+    ),
+    learn_more_link: str | None = typer.Option(
+        None,
+        "--learn-more-link",
+        help="Package details page (default: the definition's x-ms-connector-metadata Website).",
+    ),
+    lcid: int = typer.Option(
+        1033, "--lcid", help="Language code identifier of the (default) locale: 1033 = US English."
+    ),
+    assembly: Path | None = typer.Option(
+        None, "--assembly", help="A prebuilt Package Deployer assembly (<PackageName>.dll) to include in package.zip."
+    ),
+    assets_folder: str = typer.Option(
+        "PkgAssets", "--assets-folder", help="package.zip's assets folder, as the assembly names it (pac: PkgAssets)."
+    ),
+    output_format: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Build the AppSource package: flat at the root [Content_Types].xml, input.xml, package.zip (the Package
+    Deployer package: PkgAssets/ImportConfig.xml and the managed connector solution), logo32x32.png (from the
+    connector icon, or its initials on the brand colour) and TermsOfUse.html.
+
+    The result is re-read and checked before it is written; byte-identical for the same input and dates.
+    Exit 2 for bad input, and nothing is written."""
+    import os
+    from datetime import UTC, datetime
+
+    from connectorkit.errors import ConnectorkitError
+    from connectorkit.publish import appsource as pkg
+    from connectorkit.publish.zips import write_file_atomic
+
+    if output.suffix.lower() != ".zip":
+        raise InputError(f"--output {output}: an AppSource package is a .zip file")
+    if (license_file is None) == (license_text is None):
+        raise InputError("--license-file / --license-text: give exactly one (the package must carry license terms)")
+    connector = load_connector(path)
+    provider = pkg.check_provider(publisher)
+    start = (
+        pkg.parse_date(start_date, "--start-date")
+        if start_date is not None
+        else pkg.release_date(os.environ, datetime.now(UTC).date())
+    )
+    end = pkg.parse_date(end_date, "--end-date") if end_date is not None else pkg.years_after(start, pkg.DEFAULT_YEARS)
+    pkg.check_dates(start, end)
+    link = learn_more_link if learn_more_link is not None else pkg.website(connector)
+    if link is None:
+        raise InputError("--learn-more-link: required, the definition's x-ms-connector-metadata has no Website")
+    link = pkg.check_link(link, "--learn-more-link")
+    if license_file is not None:
+        terms = pkg.read_license_file(license_file)
+    else:
+        terms = pkg.license_from_text(license_text or "", title=pkg.package_title(connector), provider=provider)
+    given = None
+    if solution is not None:
+        if version is not None:
+            raise InputError("--version: the solution given with --solution carries its own version")
+        try:
+            given = solution.read_bytes()
+        except OSError as exc:
+            raise InputError(f"--solution {solution}: cannot read: {exc.strerror}") from None
+    options = pkg.AppSourceOptions(
+        provider=provider,
+        license_html=terms,
+        start_date=start,
+        end_date=end,
+        learn_more_link=link,
+        countries=pkg.check_countries(countries) if countries is not None else pkg.SUPPORTED_COUNTRIES,
+        lcid=pkg.check_lcid(lcid),
+        assets_folder=pkg.check_assets_folder(assets_folder),
+        assembly=pkg.read_assembly(assembly) if assembly is not None else None,
+    )
+    built = pkg.build_appsource(
+        connector,
+        options,
+        solution=given,
+        solution_source=f"--solution {solution}",
+        publisher_prefix=publisher_prefix,
+        version=version or "1.0.0.0",
+    )
+    problems = pkg.check_appsource(built.data, source=str(output))
+    if problems:
+        raise ConnectorkitError(f"{output}: the built package fails its own check, nothing written: {problems[0]}")
+    write_file_atomic(output, built.data)
+    if output_format is OutputFormat.json:
+        print_json({"output": str(output), **built.as_json()})
+        return
+    info = built.solution
+    out.print(
+        f"wrote {output} ({len(built.data)} bytes): AppSource package of managed solution {info.unique_name} "
+        f"{info.version} ({built.solution_file}), provider {provider}, available "
+        f"{start.strftime(pkg.DATE_FORMAT)}-{end.strftime(pkg.DATE_FORMAT)} in {len(options.countries)} countries",
+        markup=False,
+    )
+    out.print(f"  files          {', '.join(built.files)}", markup=False)
+    out.print(f"  package.zip    {', '.join(built.package_files)}", markup=False)
+    for note in built.notes:
+        out.print(f"  note           {note}", markup=False)
+
+
+def certification_check() -> DefinitionCheck:
+    """The lint validator under the certified profile, as ``connectorkit validate --package`` runs it on the
+    connector inside a package (intro.md's sections are the package check's own, so that rule is left out)."""
+    from connectorkit.lint import rules as _rules  # noqa: F401 - registers every rule
+    from connectorkit.lint.engine import active_rules, lint_package
+    from connectorkit.lint.registry import On, Profile
+
+    profile = Profile.CERTIFIED
+    walk = [
+        r
+        for r in active_rules(profile, (), ())
+        if r.on not in (On.LOAD, On.DIFF, On.CERTIFICATION_PACKAGE) and r.id != "IntroSectionMissing"
+    ]
+
+    def check(connector: ConnectorPackage) -> list[Finding]:
+        return lint_package(connector, walk, profile)
+
+    return check
+
+
+def _read_zip_option(path: Path | None, option: str) -> bytes | None:
+    if path is None:
+        return None
+    if not path.is_file():
+        raise InputError(f"{option} {path}: no such file")
+    return path.read_bytes()
+
+
+@app.command("certification")
+@handle_errors
+def certification(
+    path: Path = typer.Argument(..., help="The connector folder (apiDefinition.swagger.json, apiProperties.json, …)."),
+    output: Path = typer.Option(..., "--output", "-o", help="The certification package zip to write (atomically)."),
+    flow_solution: Path | None = typer.Option(
+        None, "--flow-solution", help="Your flow solution zip (connector + Workflows). [default: a generated sample]"
+    ),
+    ai_plugin: bool = typer.Option(False, "--ai-plugin", help="A plugin connector: add the AI plugin solution slot."),
+    plugin_solution: Path | None = typer.Option(
+        None, "--plugin-solution", help="With --ai-plugin: the AI plugin solution zip exported from your environment."
+    ),
+    intro: Path | None = typer.Option(
+        None, "--intro", help="intro.md to use. [default: the connector's intro.md, else written from its readme]"
+    ),
+    managed: bool = typer.Option(False, "--managed", help="Build managed solutions (certification wants unmanaged)."),
+    publisher_prefix: str = typer.Option(
+        "new", "--publisher-prefix", help="Publisher customization prefix of the connector solution."
+    ),
+    version: str = typer.Option("1.0.0.0", "--version", help="Solution version: four dot-separated whole numbers."),
+    output_format: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Build the certification package: intro.md and package.zip, whose PkgAssets/ holds the connector solution,
+    a flow solution (a sample flow calling one of the connector's actions unless --flow-solution) and, with
+    --ai-plugin, the plugin solution.
+
+    The package must pass `connectorkit validate --package` (ConnectorPackageValidator.ps1's checks, intro.md's
+    sections, the connector under the certified profile) before it is written: otherwise nothing is written and
+    the errors are listed (exit 1). The same input gives a byte-identical zip. Exit 2 for bad input."""
+    from connectorkit.publish.certification import (
+        CertificationRefused,
+        build_certification,
+        summary,
+        write_certification,
+    )
+
+    given_intro = None
+    if intro is not None:
+        if not intro.is_file():
+            raise InputError(f"--intro {intro}: no such file")
+        try:
+            given_intro = intro.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raise InputError(f"--intro {intro}: not UTF-8 text") from None
+    built = build_certification(
+        load_connector(path),
+        intro=given_intro,
+        flow_solution=_read_zip_option(flow_solution, "--flow-solution"),
+        flow_source=f"--flow-solution {flow_solution}",
+        ai_plugin=ai_plugin,
+        plugin_solution=_read_zip_option(plugin_solution, "--plugin-solution"),
+        plugin_source=f"--plugin-solution {plugin_solution}",
+        managed=managed,
+        publisher_prefix=publisher_prefix,
+        version=version,
+    )
+    try:
+        write_certification(built, output, validate=certification_check())
+    except CertificationRefused as refused:
+        if output_format is OutputFormat.json:
+            data = summary(built, output) | {"written": False, "errors": [_finding_json(f) for f in refused.errors]}
+            print_json(data)
+            raise typer.Exit(1) from None
+        for finding in refused.errors:
+            typer.echo(str(finding), err=True)
+        raise
+    if output_format is OutputFormat.json:
+        print_json(summary(built, output) | {"written": True, "errors": []})
+        return
+    flow = f"sample flow calling {built.sample_operation}" if built.flow_generated else "given"
+    out.print(f"wrote {output} ({len(built.data)} bytes)", markup=False)
+    rows = [
+        ("files", ", ".join(built.entries)),
+        ("intro.md", {"--intro": "given", "intro.md": "the connector's"}.get(built.intro_source, "generated")),
+        ("flow solution", flow),
+        ("connector", built.connector_name),
+    ]
+    rows += [("note", note) for note in built.notes]
+    if built.warnings:
+        rows.append(("warnings", f"{len(built.warnings)} (see connectorkit validate --package {output})"))
     for label, value in rows:
         out.print(f"  {label:<14}{value}", markup=False)
 

@@ -26,6 +26,8 @@ def summary(tour: Tour, error: str | None = None) -> dict[str, Any]:
         "seconds": round(tour.seconds, 3),
         "steps": [s.as_dict() for s in tour.steps],
         "connector": str(tour.connector) if tour.connector and tour.connector.exists() else None,
+        "submission": str(tour.submission) if tour.submission and tour.submission.exists() else None,
+        "certification": str(tour.certification) if tour.certification and tour.certification.exists() else None,
         "db": tour.db,
         "kept": str(tour.kept) if tour.kept else None,
     }
@@ -52,8 +54,10 @@ def register(app: typer.Typer) -> None:
         Starts the example API on a free loopback port, creates the connector from its OpenAPI
         document, validates it, deploys it to a local environment, connects with the API key and
         calls create, list (all pages), read, update and delete, then shows one event of each trigger
-        kind: OnNewTasks (polling) and OnTaskCreated (webhook, unsubscribed at once). Each step prints the standalone
-        command that does the same. Exit code 0 when every step passes, 1 naming the step that failed.
+        kind: OnNewTasks (polling) and OnTaskCreated (webhook, unsubscribed at once), and ends by writing the
+        certified submission folder and the certification package beside the connector (with example publisher
+        details). Each step prints the standalone command that does the same. Exit code 0 when every step passes,
+        1 naming the step that failed.
         """
         from connectorkit.examples.quickstart import StepFailed, TourOptions, run_tour
 
@@ -75,5 +79,9 @@ def register(app: typer.Typer) -> None:
             out.print(f"Kept {escape(str(tour.kept))} (connector and store); the API itself has stopped.")
         elif options.output is not None:
             out.print(f"The connector is in {escape(str(tour.connector))}; the API itself has stopped.")
+            out.print(
+                f"Submission folder: {escape(str(tour.submission))}; "
+                f"certification package: {escape(str(tour.certification))}."
+            )
         else:
             out.print("The temporary folder was removed; run with --keep (or --output DIR) to keep the connector.")

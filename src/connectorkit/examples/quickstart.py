@@ -27,6 +27,12 @@ from connectorkit.runtime.store.secrets import MASK
 
 NAME = "Tasks"
 TASK_TITLES = ("Try connectorkit", "Read the quickstart output", "Build my own connector")
+# What only the publisher knows, for certification; example.com is reserved for examples (RFC 2606).
+PUBLISHER = "Contoso"
+CONTACT = {"name": "Contoso support", "url": "https://example.com/support", "email": "support@example.com"}
+METADATA = {"Website": "https://example.com", "Privacy policy": "https://example.com/privacy"}
+SUBMISSION_FOLDER = "submission"
+CERTIFICATION_ZIP = f"{NAME}-certification.zip"
 
 
 @dataclass
@@ -56,6 +62,8 @@ class TourOptions:
 class Tour:
     steps: list[Step] = field(default_factory=list)
     connector: Path | None = None
+    submission: Path | None = None
+    certification: Path | None = None
     db: str = ""
     kept: Path | None = None
     seconds: float = 0.0
@@ -120,8 +128,11 @@ def check_output(options: TourOptions) -> None:
     """Refuse before starting anything when the connector folder cannot be created."""
     if options.output is None:
         return
-    if (options.output / NAME).exists():
-        raise InputError(f"--output {options.output}: {options.output / NAME} already exists; choose another folder")
+    for name in (NAME, SUBMISSION_FOLDER, CERTIFICATION_ZIP):
+        if (options.output / name).exists():
+            raise InputError(
+                f"--output {options.output}: {options.output / name} already exists; choose another folder"
+            )
     if options.output.exists() and not options.output.is_dir():
         raise InputError(f"--output {options.output}: exists and is not a folder")
 
@@ -154,6 +165,8 @@ def _remove(folder: Path) -> None:
 
 
 def _tour(tour: Tour, options: TourOptions, work: Path, run: _Runner, stack: ExitStack) -> None:
+    from connectorkit.authoring.convert import ConvertOptions
+    from connectorkit.authoring.enrich import EnrichOptions
     from connectorkit.authoring.new import NewOptions, create_connector
     from connectorkit.authoring.source import read_spec
     from connectorkit.definition.package import ConnectorPackage
@@ -180,8 +193,11 @@ def _tour(tour: Tour, options: TourOptions, work: Path, run: _Runner, stack: Exi
         spec = read_spec(source, client=client)
         step.detail = f"{spec.format.value}, {len(spec.document.value.get('paths', {}))} paths"
 
-    with run.step("new", "Create the connector", f"connectorkit new {NAME} --from {source} -o {_q(parent)}") as step:
-        created = create_connector(spec, NewOptions(name=NAME))
+    new = f"connectorkit new {NAME} --from {source} -o {_q(parent)} --certification --publisher {PUBLISHER} "
+    with run.step("new", "Create the connector", new + f"--stack-owner {PUBLISHER}") as step:
+        certification = ConvertOptions(enrich_options=EnrichOptions(certification=True))
+        new_options = NewOptions(name=NAME, publisher=PUBLISHER, stack_owner=PUBLISHER, conversion=certification)
+        created = create_connector(spec, new_options)
         folder = created.package.save(parent / NAME)
         tour.connector = folder
         step.detail = f"{created.operations} actions, {created.triggers} triggers, auth {created.auth.kind}"
@@ -249,6 +265,7 @@ def _tour(tour: Tour, options: TourOptions, work: Path, run: _Runner, stack: Exi
         step.detail = f"task {first} gone (GetTask now answers 404)"
 
     _trigger_steps(run, environment, connection, client, stack, db)
+    _publish_steps(tour, run, folder, parent)
 
 
 def _trigger_steps(
@@ -310,3 +327,67 @@ def _wait_for_event(environment: Any, trigger_id: str, timeout: float = 5.0) -> 
             return events[0].body
         time.sleep(0.02)
     return None
+
+
+def _publish_steps(tour: Tour, run: _Runner, folder: Path, parent: Path) -> None:
+    """The last steps: what a publisher hands in. The support contact and the website and privacy policy
+    URLs are facts only the publisher knows (``new --certification`` says so); the tour fills in example
+    values, then writes the certified submission folder and the certification package beside the connector."""
+    from connectorkit.definition.package import ConnectorPackage
+    from connectorkit.lint.registry import Profile
+    from connectorkit.lint.runner import Options, validate_one
+    from connectorkit.publish.certification import build_certification, write_certification
+    from connectorkit.publish.submission import PublisherKind, prepare_submission, write_submission
+
+    definition = folder / "apiDefinition.swagger.json"
+    details = f"# edit {_q(definition)}: info.contact, x-ms-connector-metadata (Website, Privacy policy)"
+    with run.step("details", "Add what only the publisher knows", details) as step:
+        package = ConnectorPackage.load(folder)
+        _add_publisher_details(package.definition)
+        package.save(folder, overwrite=True)
+        checked = validate_one(folder, Options(profile=Profile.CERTIFIED, use_config=False))
+        step.detail = f"example contact and URLs; certified profile: {checked.errors} errors"
+        run.check(step, checked.errors == 0, "; ".join(f"{f.rule}: {f.message}" for f in checked.findings[:3]))
+
+    kind = PublisherKind.CERTIFIED
+    target = parent / SUBMISSION_FOLDER
+    submission = f"connectorkit package submission {_q(folder)} --publisher-kind {kind} -o {_q(target)}"
+    with run.step("submission", "Write the pull-request folder", submission) as step:
+
+        def validate(path: Path, kind: PublisherKind) -> list[Any]:
+            return validate_one(path, Options(profile=Profile(kind.value), use_config=False)).findings
+
+        prepared = prepare_submission(ConnectorPackage.load(folder), kind)
+        target.mkdir(parents=True, exist_ok=True)
+        tour.submission = write_submission(prepared, target, validate=validate)
+        step.detail = f"{prepared.repo_path}: {', '.join(sorted(prepared.files))}"
+
+    output = parent / CERTIFICATION_ZIP
+    with run.step("certification", "Build the certification package", f"connectorkit package certification "
+                  f"{_q(folder)} -o {_q(output)}") as step:  # fmt: skip
+        built = build_certification(ConnectorPackage.load(folder))
+        tour.certification = write_certification(built, output, validate=_certified_check())
+        step.detail = (
+            f"{len(built.data)} bytes: intro.md, package.zip with {', '.join(sorted(built.solutions.values()))} "
+            f"(sample flow calls {built.sample_operation}); validate --package passes"
+        )
+
+
+def _add_publisher_details(definition: dict[str, Any]) -> None:
+    info = definition.setdefault("info", {})
+    info["contact"] = dict(CONTACT)
+    entries = [e for e in definition.get("x-ms-connector-metadata", []) if e.get("propertyName") not in METADATA]
+    given = [{"propertyName": name, "propertyValue": value} for name, value in METADATA.items()]
+    definition["x-ms-connector-metadata"] = given + entries
+
+
+def _certified_check() -> Callable[[Any], list[Any]]:
+    """The validator ``connectorkit validate --package`` runs on the connector inside a package."""
+    from connectorkit.lint import rules as _rules  # noqa: F401 - registers every rule
+    from connectorkit.lint.engine import active_rules, lint_package
+    from connectorkit.lint.registry import On, Profile
+
+    profile = Profile.CERTIFIED
+    skip = (On.LOAD, On.DIFF, On.CERTIFICATION_PACKAGE)
+    walk = [r for r in active_rules(profile, (), ()) if r.on not in skip and r.id != "IntroSectionMissing"]
+    return lambda connector: lint_package(connector, walk, profile)
