@@ -348,22 +348,10 @@ def appsource(
 
 def certification_check() -> DefinitionCheck:
     """The lint validator under the certified profile, as ``connectorkit validate --package`` runs it on the
-    connector inside a package (intro.md's sections are the package check's own, so that rule is left out)."""
-    from connectorkit.lint import rules as _rules  # noqa: F401 - registers every rule
-    from connectorkit.lint.engine import active_rules, lint_package
-    from connectorkit.lint.registry import On, Profile
+    connector inside a package."""
+    from connectorkit.lint.engine import packaged_connector_check
 
-    profile = Profile.CERTIFIED
-    walk = [
-        r
-        for r in active_rules(profile, (), ())
-        if r.on not in (On.LOAD, On.DIFF, On.CERTIFICATION_PACKAGE) and r.id != "IntroSectionMissing"
-    ]
-
-    def check(connector: ConnectorPackage) -> list[Finding]:
-        return lint_package(connector, walk, profile)
-
-    return check
+    return packaged_connector_check()
 
 
 def _read_zip_option(path: Path | None, option: str) -> bytes | None:

@@ -40,25 +40,16 @@ def validate_package(
 ) -> NoReturn:
     """``validate --package``: the package checks (publish/packagecheck.py) with the lint validator passed in
     for the connector inside, reported like any validation; text output ends with the script's verdict line."""
-    from connectorkit.definition.findings import Finding
-    from connectorkit.definition.package import ConnectorPackage
     from connectorkit.lint import rules as _rules  # noqa: F401 - registers every rule
-    from connectorkit.lint.engine import active_rules, lint_package
-    from connectorkit.lint.registry import REGISTRY, On, Profile
+    from connectorkit.lint.engine import active_rules, packaged_connector_check
+    from connectorkit.lint.registry import REGISTRY, Profile
     from connectorkit.lint.report import RENDERERS, exit_code, render_text
     from connectorkit.lint.runner import Result
     from connectorkit.publish.packagecheck import check_package, verdict
 
     profile = options.profile or Profile.CERTIFIED
-    chosen = active_rules(profile, options.select, options.ignore)
-    walk = [r for r in chosen if r.on not in (On.LOAD, On.DIFF, On.CERTIFICATION_PACKAGE)]
-    # intro.md's sections are the package check's (PackageIntroSectionMissing), not repeated as warnings.
-    walk = [r for r in walk if r.id != "IntroSectionMissing"]
-    wanted = {r.id for r in chosen}
-
-    def definition_check(connector: ConnectorPackage) -> list[Finding]:
-        return lint_package(connector, walk, profile)
-
+    wanted = {r.id for r in active_rules(profile, options.select, options.ignore)}
+    definition_check = packaged_connector_check(profile, options.select, options.ignore)
     findings = check_package(package, plugin=ai_plugin, validate=definition_check)
     kept = [f for f in findings if f.rule in wanted or REGISTRY.get(f.rule) is None]
     results = [Result(str(package), findings=kept, profile=profile)]

@@ -383,11 +383,6 @@ def _add_publisher_details(definition: dict[str, Any]) -> None:
 
 def _certified_check() -> Callable[[Any], list[Any]]:
     """The validator ``connectorkit validate --package`` runs on the connector inside a package."""
-    from connectorkit.lint import rules as _rules  # noqa: F401 - registers every rule
-    from connectorkit.lint.engine import active_rules, lint_package
-    from connectorkit.lint.registry import On, Profile
+    from connectorkit.lint.engine import packaged_connector_check
 
-    profile = Profile.CERTIFIED
-    skip = (On.LOAD, On.DIFF, On.CERTIFICATION_PACKAGE)
-    walk = [r for r in active_rules(profile, (), ()) if r.on not in skip and r.id != "IntroSectionMissing"]
-    return lambda connector: lint_package(connector, walk, profile)
+    return packaged_connector_check()

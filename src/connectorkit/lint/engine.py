@@ -470,3 +470,17 @@ def lint_package(package: ConnectorPackage, rules: Iterable[Rule], profile: Prof
     order = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
     findings.sort(key=lambda f: (f.file or "", f.line or 0, f.column or 0, order[f.severity], f.rule))
     return findings
+
+
+def packaged_connector_check(
+    profile: Profile = Profile.CERTIFIED, select: Iterable[str] = (), ignore: Iterable[str] = ()
+) -> Callable[[ConnectorPackage], list[Finding]]:
+    """The validator for the connector inside a certification package (``validate --package``,
+    ``package certification``): the walk's rules of ``profile``, without the load and diff rules,
+    the package rules themselves, and ``IntroSectionMissing`` (intro.md's sections are the package
+    check's own ``PackageIntroSectionMissing``, not repeated as warnings)."""
+    from connectorkit.lint import rules as _rules  # noqa: F401 - registers every rule
+
+    skipped = (On.LOAD, On.DIFF, On.CERTIFICATION_PACKAGE)
+    walk = [r for r in active_rules(profile, select, ignore) if r.on not in skipped and r.id != "IntroSectionMissing"]
+    return lambda connector: lint_package(connector, walk, profile)
