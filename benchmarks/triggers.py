@@ -10,10 +10,12 @@ items (``{"value": [...]}``, each with the time it became available) and the nex
 
 The process under test deploys a connector for that backend (API-key auth, one native ``batch``
 polling trigger) to a real SQLite store, starts ``--triggers`` triggers spread over enough
-connections to stay under the platform's 500 calls per minute per connection, and calls
-:meth:`TriggerService.run_due` in a loop, sleeping until the next due time when nothing is due,
-as ``connectorkit listen`` does. Each poll goes the whole way: lease, store lookups, secrets,
-request building, the HTTP call, call history, and the state committed with the events.
+connections to stay under the platform's 500 calls per minute per connection, and runs a
+:class:`Worker` as ``connectorkit serve`` does: due triggers are leased and polled on
+``--concurrency`` polling threads, the loop sleeping until the next due time. Each poll goes the
+whole way: lease, store lookups, secrets, request building, the HTTP call, call history, and the
+state committed with the events. ``--slow-feeds N`` makes the backend answer the first N feeds
+only after ``--slow-seconds``: a slow backend must not make the other triggers late.
 
 Measured after a warm-up (the first poll of every trigger, which only seeds, plus ``--warmup``
 seconds):
@@ -26,7 +28,8 @@ seconds):
   its due time and every trigger was polled as often as its interval allows.
 
 Usage: python benchmarks/triggers.py [--triggers 1000] [--interval 5] [--event-every 20]
-       [--seconds 30] [--warmup 5] [--tolerance 1] [--format json]
+       [--seconds 30] [--warmup 5] [--tolerance 1] [--concurrency 4]
+       [--slow-feeds 0] [--slow-seconds 3] [--format json]
 Target: under 2 ms CPU per poll, every trigger on schedule.
 """
 
@@ -45,7 +48,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -58,7 +61,7 @@ from rich.table import Table
 from connectorkit.definition.package import ConnectorPackage
 from connectorkit.runtime.environment import LocalEnvironment
 from connectorkit.runtime.invoke import EngineOptions
-from connectorkit.runtime.listening import TriggerService
+from connectorkit.runtime.listening import TriggerService, Worker
 from connectorkit.runtime.store import Store, generate_key
 from connectorkit.runtime.store.repository import EventRecord, TriggerRecord
 from connectorkit.runtime.triggers import TriggerOptions
@@ -92,7 +95,7 @@ class Feeds:
         return self.epoch + self.phase(feed) + seq * self.event_every
 
 
-def _backend_handler(feeds: Feeds, retry_after: float) -> type[BaseHTTPRequestHandler]:
+def _backend_handler(feeds: Feeds, retry_after: float, slow: tuple[int, float]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive: one connection serves every poll
         disable_nagle_algorithm = True  # headers and body are separate writes; do not wait for an ACK
@@ -105,6 +108,8 @@ def _backend_handler(feeds: Feeds, retry_after: float) -> type[BaseHTTPRequestHa
             if self.headers.get("X-API-Key") != API_KEY:
                 return self._send(401, {"error": "missing or wrong X-API-Key"})
             feed = int(query["feed"][0])
+            if feed < slow[0]:
+                time.sleep(slow[1])
             latest = feeds.latest(feed, time.time())
             if "since" not in query:  # the first poll: start from now, fire for nothing older
                 return self._send(202, None, self._location(feed, latest))
@@ -139,19 +144,21 @@ def _backend_handler(feeds: Feeds, retry_after: float) -> type[BaseHTTPRequestHa
     return Handler
 
 
-def serve_backend(epoch: float, event_every: float, retry_after: float) -> None:
+def serve_backend(epoch: float, event_every: float, retry_after: float, slow: tuple[int, float]) -> None:
     """The backend process: print the port, serve until killed."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _backend_handler(Feeds(epoch, event_every), retry_after))
+    handler = _backend_handler(Feeds(epoch, event_every), retry_after, slow)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     print(server.server_address[1], flush=True)
     server.serve_forever()
 
 
 @contextmanager
-def backend(epoch: float, event_every: float, retry_after: float) -> Iterator[str]:
+def backend(epoch: float, event_every: float, retry_after: float, slow: tuple[int, float]) -> Iterator[str]:
     """Run the backend in another process; yields its base URL."""
     command = [sys.executable, __file__, "--serve-backend", "--epoch", repr(epoch)]
     command += ["--event-every", repr(event_every), "--interval", repr(retry_after)]
+    command += ["--slow-feeds", str(slow[0]), "--slow-seconds", repr(slow[1])]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, env=ENV, text=True)
     try:
         assert process.stdout is not None
@@ -228,18 +235,21 @@ def package(base_url: str) -> ConnectorPackage:
 
 class MeasuredService(TriggerService):
     """A :class:`TriggerService` that notes, for each poll, how late it started and which trigger
-    it was; the polling itself is the parent's (``run_due`` is not replaced)."""
+    it was, and the events it stored; the polling itself is the parent's (on its threads)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lateness: list[tuple[float, str, float]] = []  # (started, trigger, seconds late)
+        self.fresh: list[EventRecord] = []
 
     def _poll(self, record: TriggerRecord) -> list[EventRecord]:
         now = self.clock()
         due = record.next_due_at or now
         due = due if due.tzinfo is not None else due.replace(tzinfo=UTC)
         self.lateness.append((now.timestamp(), record.id, (now - due).total_seconds()))
-        return super()._poll(record)
+        stored = super()._poll(record)
+        self.fresh += stored
+        return stored
 
 
 @dataclass
@@ -258,6 +268,8 @@ class Figures:
     lateness_ms: dict[str, float] = field(default_factory=dict)
     polls_per_trigger: dict[str, int] = field(default_factory=dict)
     expected_polls_per_trigger: int = 0
+    slow_feeds: int = 0
+    concurrency: int = 0
     late_polls: int = 0
     on_schedule: bool = False
     target_met: bool = False
@@ -274,20 +286,17 @@ def _quantiles(values: list[float]) -> dict[str, float]:
     }
 
 
-def _sleep_until_due(service: TriggerService) -> None:
-    due = service.next_due()
-    wait = 0.05 if due is None else (due - datetime.now(UTC)).total_seconds()
-    time.sleep(min(0.25, max(0.002, wait)))
-
-
 def run(args: argparse.Namespace, console: Console) -> Figures:
-    epoch = time.time()
+    epoch = time.time() - args.event_every  # events flow from the start, not one period later
     per_connection = max(1, math.floor(PER_CONNECTION * args.interval / 60))
     connections = math.ceil(args.triggers / per_connection)
     figures = Figures(args.triggers, connections, args.interval, args.event_every, args.seconds)
+    figures.slow_feeds, figures.concurrency = args.slow_feeds, args.concurrency
     with ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="connectorkit-triggers-")))
-        base = stack.enter_context(backend(epoch, args.event_every, args.interval))
+        base = stack.enter_context(
+            backend(epoch, args.event_every, args.interval, (args.slow_feeds, args.slow_seconds))
+        )
         store = stack.enter_context(Store(f"sqlite:///{work / 'store.db'}", key=generate_key()))
         client = stack.enter_context(httpx.Client(timeout=10))
         environment = LocalEnvironment(store)
@@ -297,34 +306,30 @@ def run(args: argparse.Namespace, console: Console) -> Figures:
             interval=args.interval, min_interval=min(1.0, args.interval), max_interval=max(60.0, args.interval),
             engine=EngineOptions(retries=0, timeout=10),
         )  # fmt: skip
-        service = MeasuredService(environment, client=client, options=options, worker_id="benchmark")
+        service = MeasuredService(
+            environment, client=client, options=options, worker_id="benchmark", concurrency=args.concurrency
+        )
         for feed in range(args.triggers):
             service.start(connection_ids[feed // per_connection], OPERATION, {"feed": feed})
         console.print(f"{args.triggers} triggers over {connections} connections; backend {base}; seeding...")
-        while len(service.lateness) < args.triggers:  # the first round: every trigger seeds its cursor
-            service.run_due(limit=100)
-        _serve_for(service, args.warmup)
-        console.print(f"measuring for {args.seconds:g} s...")
-        measured_from = len(service.lateness)
-        started, cpu_started = time.time(), time.process_time()
-        fresh = _serve_for(service, args.seconds)
-        cpu = time.process_time() - cpu_started
-        wall = time.time() - started
-        polls = service.lateness[measured_from:]
+        worker = Worker(service, tick=0.25, batch=100, drain=args.slow_seconds + 1)
+        worker.start()
+        try:
+            while len(service.lateness) < args.triggers:  # the first round: every trigger seeds its cursor
+                time.sleep(0.05)
+            time.sleep(args.warmup)
+            console.print(f"measuring for {args.seconds:g} s...")
+            measured_from, events_from = len(service.lateness), len(service.fresh)
+            started, cpu_started = time.time(), time.process_time()
+            time.sleep(args.seconds)
+            cpu = time.process_time() - cpu_started
+            wall = time.time() - started
+            polls, fresh = service.lateness[measured_from:], service.fresh[events_from:]
+        finally:
+            worker.stop()
+        figures.errors = worker.errors + service.poll_errors
         _fill(figures, polls, fresh, cpu, wall, args, store)
     return figures
-
-
-def _serve_for(service: MeasuredService, seconds: float) -> list[EventRecord]:
-    """``run_due`` in a loop for ``seconds``, sleeping until the next due time when none was due."""
-    fresh: list[EventRecord] = []
-    until = time.time() + seconds
-    while time.time() < until:
-        before = len(service.lateness)
-        fresh += service.run_due(limit=100)
-        if len(service.lateness) == before:
-            _sleep_until_due(service)
-    return fresh
 
 
 def _fill(
@@ -344,12 +349,18 @@ def _fill(
     figures.latency_ms = _quantiles(latencies)
     figures.lateness_ms = _quantiles([late for _, _, late in polls])
     per_trigger = Counter(trigger for _, trigger, _ in polls)
-    counts = [per_trigger.get(record.id, 0) for record in store.list_triggers()]
-    figures.errors = sum(1 for record in store.list_triggers() if record.last_error)
+    records = sorted(store.list_triggers(), key=lambda record: int(record.arguments["feed"]))
+    counts = [per_trigger.get(record.id, 0) for record in records]  # by feed: the slow ones first
+    figures.errors += sum(1 for record in records if record.last_error)
     figures.polls_per_trigger = {"min": min(counts), "max": max(counts)} if counts else {}
     figures.expected_polls_per_trigger = max(0, math.floor(args.seconds / args.interval) - 1)
     figures.late_polls = sum(1 for _, _, late in polls if late > args.tolerance)
-    starved = bool(counts) and min(counts) < figures.expected_polls_per_trigger
+    # A slow feed's next poll is due an interval after its slow answer: fewer polls are expected.
+    slow_expected = max(0, math.floor(args.seconds / (args.interval + args.slow_seconds)) - 1)
+    starved = bool(counts) and (
+        min(counts[args.slow_feeds :], default=figures.expected_polls_per_trigger) < figures.expected_polls_per_trigger
+        or min(counts[: args.slow_feeds], default=slow_expected) < slow_expected
+    )
     figures.on_schedule = figures.late_polls == 0 and not starved and figures.errors == 0
     figures.target_met = figures.on_schedule and 0 < figures.cpu_ms_per_poll < 2.0
 
@@ -360,6 +371,9 @@ def print_figures(figures: Figures, args: argparse.Namespace, console: Console) 
     table.add_column("value", justify="right")
     table.add_row("connections (≤ 400 polls/min each)", str(figures.connections))
     table.add_row("poll interval (Retry-After) / event every", f"{figures.interval:g} s / {figures.event_every:g} s")
+    table.add_row("polling threads", str(figures.concurrency))
+    if figures.slow_feeds:
+        table.add_row("slow backends (answer after)", f"{figures.slow_feeds} ({args.slow_seconds:g} s)")
     table.add_row("polls", f"{figures.polls} ({figures.polls_per_second:g}/s)")
     table.add_row("CPU per poll", f"{figures.cpu_ms_per_poll:.3f} ms")
     table.add_row("events stored", str(figures.events))
@@ -387,15 +401,20 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the measured phase")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds polled after seeding, not measured")
     parser.add_argument("--tolerance", type=float, default=1.0, help="seconds a poll may start after its due time")
+    parser.add_argument("--concurrency", type=int, default=4, help="polling threads of the worker")
+    parser.add_argument("--slow-feeds", type=int, default=0, help="feeds whose backend answers slowly")
+    parser.add_argument("--slow-seconds", type=float, default=3.0, help="how slowly those answer")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--serve-backend", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--epoch", type=float, default=0.0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_backend:
-        serve_backend(args.epoch, args.event_every, args.interval)
+        serve_backend(args.epoch, args.event_every, args.interval, (args.slow_feeds, args.slow_seconds))
         return
-    if args.triggers < 1 or args.interval <= 0 or args.event_every <= 0 or args.seconds <= 0:
-        raise SystemExit("--triggers, --interval, --event-every and --seconds must be positive")
+    if args.triggers < 1 or args.interval <= 0 or args.event_every <= 0 or args.seconds <= 0 or args.concurrency < 1:
+        raise SystemExit("--triggers, --interval, --event-every, --seconds and --concurrency must be positive")
+    if not 0 <= args.slow_feeds <= args.triggers or args.slow_seconds < 0:
+        raise SystemExit("--slow-feeds must be between 0 and --triggers, --slow-seconds not negative")
     console = Console(stderr=args.format == "json", highlight=False)
     figures = run(args, console)
     if args.format == "json":

@@ -1,7 +1,9 @@
 """TriggerService (runtime/listening.py) and the callbacks route (server/callbacks.py) against the
 Tasks example API on loopback ports and a real SQLite store: polling end to end, webhooks end to
-end, wrong tokens, payload problems, forwarding with retries, statuses, and a worker process killed
-with SIGKILL between polls that resumes with no event lost or duplicated."""
+end, wrong tokens, payload problems, forwarding with retries, statuses, a worker process killed
+with SIGKILL between polls that resumes with no event lost or duplicated, and polls that do not wait
+on each other: a slow backend (pytest-httpserver answering on threads) delays no other trigger and
+keeps its lease, and backend errors back off at the trigger level (one request per poll)."""
 
 from __future__ import annotations
 
@@ -25,11 +27,12 @@ from werkzeug import Response as WsgiResponse
 
 from connectorkit.authoring.new import NewOptions, create_connector
 from connectorkit.authoring.source import read_spec
+from connectorkit.definition.package import ConnectorPackage
 from connectorkit.errors import ConnectorkitError, InputError
 from connectorkit.examples.tasks import create_app, serve
 from connectorkit.runtime.environment import LocalEnvironment
 from connectorkit.runtime.invoke import EngineOptions
-from connectorkit.runtime.listening import DeliveryOptions, TriggerService
+from connectorkit.runtime.listening import DeliveryOptions, TriggerService, Worker
 from connectorkit.runtime.store import Store, generate_key
 from connectorkit.runtime.triggers import PollState, TriggerOptions
 from connectorkit.runtime.webhooks import token_digest
@@ -381,3 +384,260 @@ def test_sigkill_between_polls_loses_and_duplicates_nothing(
         assert any(0 < count < total for count in seen), seen  # killed while events were flowing
         assert [e.key for e in events] == [f"id:{n}" for n in range(1, total + 1)]
         assert [e.body["title"] for e in events] == [f"t{n}" for n in range(total)]
+
+
+# ------------------------------------------------------------------- concurrency and back-off
+
+
+def items_package(port: int) -> ConnectorPackage:
+    """A native batch polling trigger ``OnItems`` (query ``name``) on ``127.0.0.1:port``."""
+    definition = {
+        "swagger": "2.0",
+        "info": {"title": "Items", "version": "1.0"},
+        "host": f"127.0.0.1:{port}",
+        "schemes": ["http"],
+        "paths": {
+            "/trigger/items": {
+                "get": {
+                    "operationId": "OnItems",
+                    "x-ms-trigger": "batch",
+                    "parameters": [{"name": "name", "in": "query", "required": True, "type": "string"}],
+                    "responses": {
+                        "200": {
+                            "description": "New items",
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "value": {
+                                        "type": "array",
+                                        "items": {"type": "object", "properties": {"id": {"type": "string"}}},
+                                    }
+                                },
+                            },
+                        },
+                        "202": {"description": "Nothing new"},
+                    },
+                }
+            }
+        },
+    }
+    files = {
+        "apiDefinition.swagger.json": json.dumps(definition).encode(),
+        "apiProperties.json": json.dumps({"properties": {"connectionParameters": {}}}).encode(),
+    }
+    return ConnectorPackage.from_files(files)
+
+
+@pytest.fixture
+def threaded_server() -> Iterator[HTTPServer]:
+    """A pytest-httpserver answering requests on threads of their own (slow answers overlap)."""
+    server = HTTPServer(threaded=True)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.clear()
+        server.stop()
+
+
+def items_connection(environment: LocalEnvironment, port: int) -> str:
+    environment.deploy(items_package(port), "Items")
+    return environment.create_connection("Items", {})
+
+
+@pytest.mark.parametrize("concurrency", [1, 2])
+def test_a_slow_backend_does_not_delay_the_other_triggers_polls(
+    environment: LocalEnvironment, client: httpx.Client, threaded_server: HTTPServer, concurrency: int
+) -> None:
+    """With one polling thread the slow poll holds it for ``slow_poll`` (0.5 s) only: then it
+    stops counting and a thread is added; with two, the fast trigger never waits."""
+    polls: list[tuple[str, float, float]] = []  # (trigger name, start, end)
+
+    def handler(request: WsgiRequest) -> WsgiResponse:
+        started = time.monotonic()
+        if request.args["name"] == "slow":
+            time.sleep(3.0)
+        polls.append((request.args["name"], started, time.monotonic()))
+        return WsgiResponse(status=202, headers={"Location": request.url, "Retry-After": "0"})
+
+    threaded_server.expect_request("/trigger/items").respond_with_handler(handler)
+    connection = items_connection(environment, threaded_server.port)
+    options = TriggerOptions(interval=0.2, min_interval=0.2, engine=EngineOptions(retries=0, timeout=10))
+    service = TriggerService(environment, client=client, options=options, worker_id="w1", concurrency=concurrency)
+    service.start(connection, "OnItems", {"name": "slow"})
+    service.start(connection, "OnItems", {"name": "fast"})
+    # run_due: both polls run at once; the fast one is done long before the slow one.
+    service.run_due()
+    (slow_start, slow_end), (fast_start, fast_end) = [(s, e) for n in ("slow", "fast") for _, s, e in polls if _ == n]
+    assert fast_start < slow_start + 1.0 and fast_end < slow_end - 1.0, polls
+    # The worker loop: while the slow backend takes 3 s, the fast trigger keeps its 0.2 s schedule.
+    polls.clear()
+    worker = Worker(service, tick=0.1)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 15
+        while not any(name == "slow" for name, _, _ in polls) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+    [(slow_start, slow_end)] = [(s, e) for name, s, e in polls if name == "slow"]
+    during = [s for name, s, _ in polls if name == "fast" and slow_start <= s <= slow_end]
+    assert len(during) >= 6, polls
+    assert worker.errors == 0 and service.poll_errors == 0
+    assert all(t.lease_owner is None for t in environment.store.list_triggers())  # given back at stop
+
+
+@pytest.mark.parametrize("status", [503, 429, 408])
+def test_backend_errors_back_off_at_the_trigger_level_and_recover(
+    environment: LocalEnvironment, client: httpx.Client, httpserver: HTTPServer, status: int
+) -> None:
+    answers: list[tuple[int, dict[str, str]]] = []  # what the backend answers next, in order
+    requests: list[float] = []
+
+    def handler(request: WsgiRequest) -> WsgiResponse:
+        requests.append(time.monotonic())
+        code, headers = answers.pop(0)
+        if code == 200:
+            items = {"value": [{"id": "a"}, {"id": "b"}]}
+            return WsgiResponse(json.dumps(items), status=200, headers=headers, content_type="application/json")
+        return WsgiResponse(json.dumps({"error": "busy"}), status=code, headers=headers)
+
+    httpserver.expect_request("/trigger/items").respond_with_handler(handler)
+    connection = items_connection(environment, httpserver.port)
+    # The engine options ask for four inline retries: a poll must not use them.
+    engine = EngineOptions(retries=4, backoff=0.01, timeout=10)
+    options = TriggerOptions(interval=30, min_interval=1, max_interval=5, engine=engine)
+    now = [datetime.now(UTC)]
+    service = TriggerService(environment, client=client, options=options, clock=lambda: now[0], worker_id="w")
+    record = service.start(connection, "OnItems", {"name": "x"})
+
+    def poll(answer: tuple[int, dict[str, str]]) -> tuple[list[Any], float]:
+        """One poll at the trigger's due time: the events it stored and the seconds to its next."""
+        answers.append(answer)
+        before = len(requests)
+        fired = service.run_due()
+        assert len(requests) == before + 1 and answers == []  # one call: no retry inside the engine
+        stored = environment.store.get_trigger(record.id)
+        assert stored.lease_owner is None and stored.status == "active"
+        assert stored.next_due_at is not None
+        wait = (stored.next_due_at - now[0]).total_seconds()
+        now[0] = stored.next_due_at
+        return [e.key for e in fired], wait
+
+    waits = []
+    for answer in [
+        (status, {"Retry-After": "4"}),
+        (status, {}),
+        (status, {}),
+        (status, {}),
+        (status, {"Retry-After": "60"}),
+    ]:
+        fired, wait = poll(answer)
+        assert fired == []
+        failing = environment.store.get_trigger(record.id)
+        assert f"HTTP {status}" in (failing.last_error or "") and failing.state["failures"] == len(waits) + 1
+        waits.append(wait)
+    # Doubling from min_interval (1, 2, 4, 8), at least Retry-After (4), at most max_interval (5).
+    assert waits == [4.0, 2.0, 4.0, 5.0, 5.0]
+    # Recovery: the items fire once, the error and the failure count are cleared.
+    fired, wait = poll((200, {"Retry-After": "2"}))
+    recovered = environment.store.get_trigger(record.id)
+    assert fired == ['id:"a"', 'id:"b"'] and wait == 2.0
+    assert recovered.last_error is None and recovered.state["failures"] == 0
+    # The back-off starts again from the bottom; the same items again add nothing.
+    assert poll((status, {})) == ([], 1.0)
+    assert poll((200, {})) == ([], 5.0)
+    assert [e.key for e in environment.store.events(record.id)] == ['id:"a"', 'id:"b"']
+
+
+def test_a_slow_poll_keeps_its_lease_and_commits_once(
+    environment: LocalEnvironment, client: httpx.Client, threaded_server: HTTPServer
+) -> None:
+    asked = threading.Event()
+
+    def handler(request: WsgiRequest) -> WsgiResponse:
+        asked.set()
+        time.sleep(4.0)
+        items = {"value": [{"id": "only"}]}
+        return WsgiResponse(json.dumps(items), status=200, content_type="application/json")
+
+    threaded_server.expect_request("/trigger/items").respond_with_handler(handler)
+    connection = items_connection(environment, threaded_server.port)
+    options = TriggerOptions(interval=60, engine=EngineOptions(retries=0, timeout=10))
+    service = TriggerService(environment, client=client, options=options, worker_id="slow", lease_seconds=2.0)
+    record = service.start(connection, "OnItems", {"name": "x"})
+    fired: list[list[Any]] = []
+    polling = threading.Thread(target=lambda: fired.append(service.run_due()))
+    polling.start()
+    assert asked.wait(10)  # leased and being polled
+    taken = []
+    while polling.is_alive():  # another worker keeps trying to take the trigger over
+        taken += environment.store.claim_due_triggers("other", datetime.now(UTC), 2.0)
+        time.sleep(0.1)
+    polling.join()
+    assert taken == []  # the 2 s lease was renewed through the 4 s poll
+    assert [e.key for e in fired[0]] == ['id:"only"']
+    after = environment.store.get_trigger(record.id)
+    assert after.lease_owner is None and after.last_error is None
+    assert [e.key for e in environment.store.events(record.id)] == ['id:"only"']
+
+
+def test_concurrent_polls_store_each_event_once_in_lease_order(
+    environment: LocalEnvironment, client: httpx.Client, threaded_server: HTTPServer
+) -> None:
+    def handler(request: WsgiRequest) -> WsgiResponse:
+        name = request.args["name"]
+        time.sleep(0.05 * (ord(name[-1]) % 3))  # finish out of order
+        items = {"value": [{"id": f"{name}-{n}"} for n in range(3)]}
+        return WsgiResponse(json.dumps(items), status=200, content_type="application/json")
+
+    threaded_server.expect_request("/trigger/items").respond_with_handler(handler)
+    connection = items_connection(environment, threaded_server.port)
+    options = TriggerOptions(interval=0, min_interval=0, engine=EngineOptions(retries=0, timeout=10))
+    service = TriggerService(environment, client=client, options=options, worker_id="w", concurrency=3)
+    names = [f"t{n}" for n in range(8)]
+    records = [service.start(connection, "OnItems", {"name": name}) for name in names]
+    order = {r.id: r.arguments["name"] for r in environment.store.claim_due_triggers("peek", datetime.now(UTC), 1)}
+    environment.store.release_leases("peek")
+    first = service.run_due()
+    assert sorted(e.key for e in first) == sorted(f'id:"{name}-{n}"' for name in names for n in range(3))
+    by_trigger = [e.trigger_id for e in first]
+    assert by_trigger == sorted(by_trigger, key=list(order).index)  # trigger by trigger, in lease order
+    assert service.run_due() == []  # the same items again: nothing new
+    assert sum(len(environment.store.events(r.id)) for r in records) == 24
+
+
+def test_stopping_a_worker_drops_queued_polls_and_gives_every_lease_back(
+    environment: LocalEnvironment, client: httpx.Client, threaded_server: HTTPServer
+) -> None:
+    started: list[str] = []
+
+    def handler(request: WsgiRequest) -> WsgiResponse:
+        started.append(request.args["name"])
+        time.sleep(1.0)
+        return WsgiResponse(status=202, headers={"Location": request.url, "Retry-After": "60"})
+
+    threaded_server.expect_request("/trigger/items").respond_with_handler(handler)
+    connection = items_connection(environment, threaded_server.port)
+    options = TriggerOptions(engine=EngineOptions(retries=0, timeout=10))
+    service = TriggerService(environment, client=client, options=options, worker_id="w", concurrency=1)
+    for n in range(3):
+        service.start(connection, "OnItems", {"name": f"t{n}"})
+    worker = Worker(service, tick=0.1, drain=5)
+    worker.start()
+    deadline = time.monotonic() + 10
+    while not started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    began = time.monotonic()
+    worker.stop()
+    assert time.monotonic() - began < 2.5  # the running poll finished; the two queued were dropped
+    triggers = environment.store.list_triggers()
+    assert len(started) == 1 and all(t.lease_owner is None for t in triggers)
+    assert sorted(t.state["first"] for t in triggers) == [False, True, True]  # one committed, two untouched
+
+
+def test_bad_concurrency_settings_are_refused(environment: LocalEnvironment, client: httpx.Client) -> None:
+    with pytest.raises(InputError, match="concurrency"):
+        TriggerService(environment, client=client, concurrency=0)
+    with pytest.raises(InputError, match="drain"):
+        Worker(TriggerService(environment, client=client), drain=-1)

@@ -1,4 +1,4 @@
-"""``connectorkit listen`` and ``connectorkit trigger list|delete``: run a trigger locally.
+"""``connectorkit listen`` and ``connectorkit trigger list|delete|stop|start``: run a trigger locally.
 
 ``listen`` starts the trigger through a :class:`~connectorkit.runtime.listening.TriggerService`
 (a webhook subscribes with a callback URL served on ``--port``: by a running ``connectorkit
@@ -6,6 +6,10 @@ serve`` when one answers there, else by a small callbacks app this command runs 
 prints each new event as one JSON line (``--format json``) or one text line, until Ctrl-C or
 SIGTERM; then it stops the trigger cleanly (unsubscribing a webhook) and exits 0. Events go to
 the store first and are printed from it, so what is printed is what was recorded.
+
+``trigger stop`` / ``trigger start`` pause and resume a stored trigger (the platform's turning a
+flow off and on) without losing its state or events; see
+:meth:`~connectorkit.runtime.listening.TriggerService.pause`.
 """
 
 from __future__ import annotations
@@ -196,6 +200,82 @@ def register(app: typer.Typer) -> None:
             record = TriggerService(environment, client=client).stop(trigger_id)
         suffix = " (unsubscribed)" if record.kind == "webhook" else ""
         out.print(f"Deleted trigger {trigger_id}{suffix}", markup=False)
+
+    @trigger.command("stop")
+    @handle_errors
+    def trigger_stop(
+        trigger_id: str = typer.Argument(..., help="Trigger id (connectorkit trigger list)."),
+        env: str = ENV_OPTION,
+        db: str | None = DB_OPTION,
+        output_format: OutputFormat = FORMAT_OPTION,
+    ) -> None:
+        """Stop a trigger but keep it, with its state and events (`trigger start` runs it again).
+
+        A polling trigger is no longer polled and keeps its cursor. A webhook trigger is
+        unsubscribed (DELETE of its subscription Location); callbacks to it are answered 404 until
+        it is started again. A failed unsubscribe exits 1 and changes nothing. Stopping a stopped
+        trigger does nothing."""
+        import httpx
+
+        from connectorkit.runtime.listening import TriggerService
+
+        with _local(env, db) as environment, httpx.Client() as client:
+            before = environment.store.get_trigger(trigger_id)
+            record = TriggerService(environment, client=client).pause(trigger_id)
+        if output_format is OutputFormat.json:
+            print_json(_summary(record))
+            return
+        if before.status == record.status and "subscription" not in before.state:
+            out.print(f"Trigger {trigger_id} is already stopped.", markup=False)
+            return
+        how = "unsubscribed; callbacks are refused" if record.kind == "webhook" else "no longer polled"
+        out.print(
+            f"Stopped trigger {trigger_id} ({how}); its state and events are kept. "
+            f"`connectorkit trigger start {trigger_id}` runs it again.",
+            markup=False,
+        )
+
+    @trigger.command("start")
+    @handle_errors
+    def trigger_start(
+        trigger_id: str = typer.Argument(..., help="Trigger id (connectorkit trigger list)."),
+        public_url: str | None = typer.Option(
+            None,
+            "--public-url",
+            help="Webhook: base URL the service calls back (a tunnel to `connectorkit serve`); default "
+            "http://127.0.0.1:PORT when a connectorkit server answers there.",
+        ),
+        port: int = typer.Option(DEFAULT_PORT, "--port", help="Webhook: port of the local connectorkit server."),
+        env: str = ENV_OPTION,
+        db: str | None = DB_OPTION,
+        output_format: OutputFormat = FORMAT_OPTION,
+    ) -> None:
+        """Start a stopped trigger again (or one left unauthenticated or in error, once fixed).
+
+        A polling trigger is due at once and polls on from its kept cursor, so what arrived while
+        it was stopped fires now. A webhook trigger subscribes again with a new callback URL; the
+        callbacks must reach a `connectorkit serve` on this store (give --public-url, or run the
+        server on --port). Starting an active trigger does nothing."""
+        import httpx
+
+        from connectorkit.runtime.listening import TriggerService
+
+        if not 0 < port < 65536:
+            raise InputError(f"--port {port}: not a TCP port")
+        with _local(env, db) as environment, httpx.Client() as client:
+            before = environment.store.get_trigger(trigger_id)
+            base = public_url
+            if base is None and before.kind == "webhook" and before.status != "active" and _server_running(port):
+                base = f"http://127.0.0.1:{port}"
+            record = TriggerService(environment, client=client, public_url=base).resume(trigger_id)
+        if output_format is OutputFormat.json:
+            print_json(_summary(record))
+            return
+        if before.status == "active" and before.state == record.state:
+            out.print(f"Trigger {trigger_id} is already active.", markup=False)
+            return
+        how = "subscribed again with a new callback URL" if record.kind == "webhook" else "due now"
+        out.print(f"Started trigger {trigger_id} ({how}).", markup=False)
 
 
 @contextmanager

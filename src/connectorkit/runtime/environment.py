@@ -31,7 +31,7 @@ from connectorkit.runtime.expressions import evaluate
 from connectorkit.runtime.invoke import EngineOptions, Result, Throttle, invoke
 from connectorkit.runtime.model import Call, Headers, Request, Response
 from connectorkit.runtime.store import Store
-from connectorkit.runtime.store.repository import Connection, ConnectionSummary, ConnectorSummary
+from connectorkit.runtime.store.repository import Connection, ConnectionSummary, ConnectorSummary, Tokens
 from connectorkit.runtime.store.secrets import redact, secret_strings
 
 _PRIMITIVE_TYPES = {"string", "securestring", "int", "bool"}
@@ -454,12 +454,16 @@ class LocalEnvironment:
             )
         redirect_uri: str = sealed["redirect_uri"]
         if target is not None:
-            self.store.update_connection(target, values, secret_names, parameter_set, redirect_uri=redirect_uri)
-            connection_id = target
-        else:
-            connection_id = self.store.create_connection(
-                connector, values, secret_names, parameter_set=parameter_set, redirect_uri=redirect_uri
+            # Parameters, tokens and the reactivation of the connection's unauthenticated triggers
+            # in one transaction: a worker never polls with the new parameters and the old tokens.
+            fresh = Tokens(tokens.access_token, tokens.refresh_token, tokens.expires_at)
+            self.store.update_connection(
+                target, values, secret_names, parameter_set, redirect_uri=redirect_uri, tokens=fresh
             )
+            return target
+        connection_id = self.store.create_connection(
+            connector, values, secret_names, parameter_set=parameter_set, redirect_uri=redirect_uri
+        )
         self.store.update_tokens(connection_id, tokens.access_token, tokens.refresh_token, tokens.expires_at)
         return connection_id
 

@@ -12,7 +12,9 @@ share one behaviour:
   leaves either the old state and no events (the next poll replays from the old state; its events
   have the same keys, so none is stored twice) or the new state with its events — nothing is lost
   or duplicated. A lease another worker took over (ours expired mid-poll) makes the commit fail
-  with ``LeaseLostError``; that poll is dropped, as the other worker's counts.
+  with ``LeaseLostError``; that poll is dropped, as the other worker's counts. Polls run on a
+  few threads of the service (``concurrency``), so a slow backend delays no other trigger; the
+  leases of polls under way are renewed, so a slow poll keeps its trigger.
 - **Webhook** triggers are stored first (the callback token is made then; only its digest is
   stored), subscribed with the callback URL under ``public_url`` and the subscription kept in the
   trigger's state, so that :meth:`TriggerService.stop` can unsubscribe even after a restart.
@@ -20,15 +22,18 @@ share one behaviour:
   ``x-ms-notification-content`` and stores its events with the problems found (never dropped).
 - **Forwarding**: a trigger started with a ``target_url`` has its events POSTed there by
   :meth:`TriggerService.deliver` in order, with retries; an event stays pending until a 2xx.
-- **Workers**: :class:`Worker` runs ``run_due`` and ``deliver`` in a loop (a thread of
-  ``connectorkit serve``, or the main loop of ``connectorkit serve --worker``). Several workers on
-  one store share the triggers through the leases; a stopped worker gives its leases back.
+- **Workers**: :class:`Worker` hands due triggers to the polling threads in a loop and forwards
+  on a thread of its own (a thread of ``connectorkit serve``, or the main loop of ``connectorkit
+  serve --worker``). Several workers on one store share the triggers through the leases; a
+  stopped worker gives its leases back.
 
 Status changes follow the platform (runtime-semantics.md §7.6): a 401 or a failed token refresh
 makes the trigger ``unauthenticated`` (it is no longer polled until a new sign-in reactivates
 it); a trigger that cannot be polled at all (its operation is gone, it became an action) is
-``error`` with the message; a failure a later poll may not meet keeps it ``active`` with a
-back-off (see ``poll_once``).
+``error`` with the message; a failure a later poll may not meet (5xx, 408, 429, no answer) keeps
+it ``active``, commits the poll with its error and pushes the trigger's next due time out
+exponentially (see ``poll_once``), reset by the next success: the back-off is the trigger's,
+never a polling thread asleep inside the engine.
 """
 
 from __future__ import annotations
@@ -39,7 +44,9 @@ import socket
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Mapping
+from concurrent import futures
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -120,7 +127,13 @@ class TriggerService:
       to start webhook triggers.
     - ``clock``: now, timezone-aware (tests move it).
     - ``lease_seconds``: how long a claimed trigger stays this worker's; a worker that dies
-      mid-poll holds it that long at most.
+      mid-poll holds it that long at most. A live worker renews the leases of its polls under
+      way (at half the length), so a poll may take longer than this.
+    - ``concurrency``: polls run at once, each on a polling thread of this service; the others
+      wait their turn. Threads wait on the network, not the CPU, so a few keep a slow backend
+      from delaying everyone without many SQLite writers queueing for its single write lock. A
+      poll slower than ``slow_poll`` (0.5 s) stops counting and a thread is added in its place, up
+      to ``max_threads`` (four times ``concurrency``) in all.
     """
 
     def __init__(
@@ -135,9 +148,12 @@ class TriggerService:
         lease_seconds: float = 120.0,
         delivery: DeliveryOptions | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        concurrency: int = 4,
     ) -> None:
         if lease_seconds <= 0:
             raise InputError("lease_seconds must be positive")
+        if concurrency < 1:
+            raise InputError(f"concurrency (polls at once) must be at least 1, got {concurrency}")
         self.environment = environment
         self.store = environment.store
         self.client = client
@@ -150,7 +166,19 @@ class TriggerService:
         self._sleep = sleep
         self._checkers: dict[str, CallbackChecker] = {}
         self.last_claimed = 0
-        """How many triggers the last :meth:`run_due` leased (a full batch means more may be due)."""
+        """How many triggers the last :meth:`run_due` or :meth:`dispatch` leased."""
+        self.concurrency = concurrency
+        self.saturated = False
+        """After :meth:`dispatch`: every thread was busy or the batch full, so more may be due."""
+        self.poll_errors = 0
+        self._flights: dict[futures.Future[list[EventRecord]], _Flight] = {}
+        self._flights_lock = threading.Lock()
+        self._threads: _PollThreads | None = None
+        self._thread_idle = threading.Event()
+        self.slow_poll = 0.5
+        """Seconds after which a running poll counts as slow (see :meth:`renew_leases`)."""
+        self.max_threads = 4 * concurrency
+        """Polling threads at most, slow polls included."""
 
     # ------------------------------------------------------------------------------ start / stop
 
@@ -222,6 +250,68 @@ class TriggerService:
         self._checkers.pop(trigger_id, None)
         return self.store.delete_trigger(trigger_id)
 
+    def pause(self, trigger_id: str) -> TriggerRecord:
+        """Stop a trigger but keep it (the platform's "turn off"): status ``stopped``, its state,
+        arguments and events kept. A polling trigger is no longer claimed, and keeps its cursor. A
+        webhook is unsubscribed first (DELETE of the stored Location; already gone at the backend
+        counts as done) and its subscription is dropped from the state; its callback digest stays,
+        so a late callback is answered 404 and recorded nowhere. Pausing a stopped trigger changes
+        nothing; a failed unsubscribe raises and leaves the trigger as it was, to try again."""
+        record = self.store.get_trigger(trigger_id)
+        stored = record.state.get(SUBSCRIPTION_KEY)
+        subscription = Subscription.from_json(stored) if record.kind == "webhook" and isinstance(stored, dict) else None
+        if record.status == "stopped" and subscription is None:
+            return record
+        state = record.state
+        if subscription is not None:
+            unsubscribe(self.environment, subscription, client=self.client)
+            state = {key: value for key, value in state.items() if key != SUBSCRIPTION_KEY}
+        self._checkers.pop(trigger_id, None)
+        return self.store.set_trigger_status(trigger_id, "stopped", record.last_error, state=state)
+
+    def resume(self, trigger_id: str) -> TriggerRecord:
+        """Run a paused trigger again (or one left ``unauthenticated`` or in ``error`` once its
+        cause is fixed): status ``active``, last error cleared. A polling trigger is due now and
+        polls on from its kept cursor, so what arrived while it was stopped fires then. A webhook
+        without a subscription subscribes again with a new callback token (only a token's digest is
+        stored, so the old URL cannot be rebuilt; it stops working) and stores the new Location;
+        it needs ``public_url``. Nothing that happened while it was unsubscribed is recovered (no
+        hook existed to report it). Resuming an active trigger changes nothing; a failed
+        subscription raises and leaves the trigger stopped."""
+        record = self.store.get_trigger(trigger_id)
+        subscribed = isinstance(record.state.get(SUBSCRIPTION_KEY), dict)
+        if record.status == "active" and (record.kind == "polling" or subscribed):
+            return record
+        if record.kind == "polling":
+            return self.store.set_trigger_status(trigger_id, "active", next_due_at=self.clock())
+        if subscribed:
+            return self.store.set_trigger_status(trigger_id, "active")
+        return self._subscribe_again(record)
+
+    def _subscribe_again(self, record: TriggerRecord) -> TriggerRecord:
+        if not self.public_url:
+            raise InputError(
+                f"trigger {record.id} ({record.operation_id}) is a webhook: --public-url (the base URL the service "
+                "can call back) is needed to subscribe again"
+            )
+        token = callback_token()
+        url = callback_url(self.public_url, token)
+        # The new token is active before the subscribe call: a service may call back at once.
+        self.store.set_trigger_status(record.id, "active", callback_digest=token_digest(token))
+        try:
+            subscription = subscribe(
+                self.environment, record.connection_id, record.operation_id, record.arguments, url, client=self.client
+            )
+        except BaseException:
+            self.store.set_trigger_status(record.id, record.status, record.last_error)
+            raise
+        try:
+            return self.store.save_trigger_state(record.id, {**record.state, SUBSCRIPTION_KEY: subscription.to_json()})
+        except BaseException:
+            unsubscribe(self.environment, subscription, client=self.client)
+            self.store.set_trigger_status(record.id, record.status, record.last_error)
+            raise
+
     def recover(self) -> int:
         """Release leases held under this worker id by an earlier process that died (only when
         the id is stable across restarts); returns how many."""
@@ -234,8 +324,11 @@ class TriggerService:
     # ------------------------------------------------------------------------------------ polling
 
     def next_due(self) -> datetime | None:
-        """When the next active polling trigger is due (None when there is none)."""
-        return self.store.next_due_at()
+        """When the next active polling trigger nobody is polling is due (None when there is
+        none). Triggers under lease (being polled, here or by another worker) are left out: their
+        due time is in the past until their poll commits, and counting them would make a worker
+        spin while its own polls run."""
+        return self.store.next_due_at(self.clock())
 
     def seconds_until_due(self, cap: float) -> float:
         """How long to sleep before the next polling trigger is due: ``cap`` at most (and when
@@ -243,23 +336,172 @@ class TriggerService:
         due = self.next_due()
         return cap if due is None else min(cap, max(0.0, (due - self.clock()).total_seconds()))
 
+    @property
+    def polls_under_way(self) -> int:
+        """Polls leased and not yet committed: running, or waiting for a polling thread."""
+        with self._flights_lock:
+            return len(self._flights)
+
+    def _counts(self) -> tuple[int, int]:
+        """(polls that count against ``concurrency``, slow polls running): queued polls and
+        those running for less than ``slow_poll`` seconds count, and slow ones too once they
+        hold more threads than may be added for them (``max_threads``)."""
+        limit = time.monotonic() - self.slow_poll
+        with self._flights_lock:
+            slow = sum(1 for f in self._flights.values() if f.started is not None and f.started < limit)
+            beyond = max(0, slow - (self.max_threads - self.concurrency))
+            return len(self._flights) - slow + beyond, slow
+
     def run_due(self, limit: int = 50) -> list[EventRecord]:
-        """Poll every due trigger this worker can lease (up to ``limit``) once; returns the events
-        newly stored, in order. See the module docstring for statuses and crash safety."""
-        now = self.clock()
-        claimed = self.store.claim_due_triggers(self.worker_id, now, self.lease_seconds, limit)
-        self.last_claimed = len(claimed)
+        """Poll every due trigger this worker can lease (up to ``limit``) once and wait for them;
+        returns the events newly stored, trigger by trigger in lease order.
+
+        The polls run ``concurrency`` at a time on the service's polling threads, so a slow
+        backend holds one thread while the other triggers' polls go on; leases of polls still
+        under way (or waiting for a thread) are renewed while this waits. An unexpected error
+        (the database gone, say) is raised once every poll has ended. See the module docstring
+        for statuses and crash safety."""
+        flights = [self._launch(record) for record in self._claim(limit)]
+        pending = {flight.future for flight in flights}
+        while pending:
+            _, pending = futures.wait(pending, timeout=min(self.lease_seconds / 4, self.slow_poll / 2))
+            self.renew_leases()
         fresh: list[EventRecord] = []
-        for record in claimed:
-            try:
-                fresh += self._poll(record)
-            except LeaseLostError as exc:
-                log.info("%s", exc)
-            except NotFoundError:
-                log.info("trigger %s was deleted while it was polled", record.id)
+        failure: BaseException | None = None
+        for flight in flights:
+            error = flight.future.exception()
+            if error is None:
+                fresh += flight.future.result()
+            elif failure is None:
+                failure = error
+        if failure is not None:
+            raise failure
         return fresh
 
+    def dispatch(self, limit: int = 50) -> int:
+        """Lease due triggers and start polling them without waiting (what :class:`Worker` does);
+        returns how many were leased.
+
+        Triggers are leased only while fewer than ``concurrency`` polls are queued or running
+        (polls slower than ``slow_poll`` do not count while threads may be added for them; a
+        worker whose ``max_threads`` are all held by slow backends leaves due triggers to the
+        other workers) and up to ``limit`` polls
+        under way in all (those beyond the threads wait briefly in a queue, their leases renewed
+        by :meth:`renew_leases`). ``saturated`` tells whether more may be due than this took. A
+        poll's unexpected error is logged by its type and counted in ``poll_errors``."""
+        self._thread_idle.clear()  # a poll ending from now on wakes wait_for_thread
+        free = limit - self.polls_under_way
+        if self._counts()[0] >= self.concurrency or free < 1:
+            self.last_claimed, self.saturated = 0, True
+            return 0
+        claimed = self._claim(free)
+        self.saturated = len(claimed) >= free
+        for record in claimed:
+            self._launch(record).future.add_done_callback(self._log_failure)
+        return len(claimed)
+
+    def wait_for_thread(self, timeout: float) -> bool:
+        """Wait until a polling thread becomes idle after the last :meth:`dispatch` (True) or
+        ``timeout`` seconds pass (False)."""
+        return self._thread_idle.wait(timeout)
+
+    def renew_leases(self) -> int:
+        """Extend the lease of every poll under way with less than half its length left, so that
+        a slow poll (a backend taking its whole timeout, many pages, a queue) keeps its trigger;
+        returns how many were renewed. A lease found lost is left alone: that poll's commit is
+        refused, as the other worker's poll counts.
+
+        Also makes room for the slow: a poll running longer than ``slow_poll`` seconds no longer
+        counts against ``concurrency``, and a thread is added in its place (up to
+        ``max_threads``), so that a few backends that take their whole timeout do not hold every
+        polling thread while the other triggers fall due."""
+        slow = self._counts()[1]
+        with self._flights_lock:
+            threads = self._threads
+        if threads is not None:
+            threads.resize(min(self.max_threads, self.concurrency + slow))
+        now = self.clock()
+        half = timedelta(seconds=self.lease_seconds / 2)
+        with self._flights_lock:
+            due = [flight for flight in self._flights.values() if flight.expires - now < half]
+        for flight in due:
+            try:
+                flight.expires = self.store.renew_lease(flight.record.id, self.worker_id, now, self.lease_seconds)
+            except (LeaseLostError, NotFoundError):  # committed (or taken over, or deleted) meanwhile
+                flight.expires = now + timedelta(seconds=self.lease_seconds)
+        return len(due)
+
+    def finish_polls(self, grace: float) -> int:
+        """Wind polling down: polls still waiting for a thread are dropped (their leases stay
+        this worker's until :meth:`close` gives them back), polls under way get ``grace`` seconds
+        to commit, leases renewed meanwhile. Returns how many were still running then; their
+        commits will be refused once :meth:`close` has released the leases."""
+        with self._flights_lock:
+            flights = list(self._flights.values())
+        # Cancelling runs the done callbacks, which take the lock: not while holding it.
+        running = [flight.future for flight in flights if not flight.future.cancel()]
+        until = time.monotonic() + grace
+        while running and (left := until - time.monotonic()) > 0:
+            _, pending = futures.wait(running, timeout=min(left, self.lease_seconds / 4))
+            running = list(pending)
+            self.renew_leases()
+        return len(running)
+
+    def _claim(self, limit: int) -> list[TriggerRecord]:
+        claimed = self.store.claim_due_triggers(self.worker_id, self.clock(), self.lease_seconds, limit)
+        self.last_claimed = len(claimed)
+        return claimed
+
+    def _launch(self, record: TriggerRecord) -> _Flight:
+        """Hand one leased trigger to the polling threads (registered first, so that the poll
+        ending at once still finds its entry)."""
+        expires = record.lease_expires_at or self.clock() + timedelta(seconds=self.lease_seconds)
+        flight = _Flight(record, expires, futures.Future())
+
+        def job() -> list[EventRecord]:
+            flight.started = time.monotonic()
+            return self._poll_safely(record)
+
+        with self._flights_lock:
+            self._flights[flight.future] = flight
+        flight.future.add_done_callback(self._landed)
+        with self._flights_lock:
+            if self._threads is None:
+                self._threads = _PollThreads(self.concurrency, f"connectorkit-poll-{self.worker_id[-8:]}")
+            threads = self._threads
+        threads.run(flight.future, job)
+        return flight
+
+    def _landed(self, future: futures.Future[list[EventRecord]]) -> None:
+        with self._flights_lock:
+            self._flights.pop(future, None)
+        if self._counts()[0] < self.concurrency:
+            self._thread_idle.set()
+
+    def _log_failure(self, future: futures.Future[list[EventRecord]]) -> None:
+        error = None if future.cancelled() else future.exception()
+        if error is not None:
+            with self._flights_lock:
+                self.poll_errors += 1
+            log.error("trigger worker %s: a poll failed (%s)", self.worker_id, type(error).__name__)
+            log.debug("poll failed", exc_info=error)
+
+    def _poll_safely(self, record: TriggerRecord) -> list[EventRecord]:
+        try:
+            return self._poll(record)
+        except LeaseLostError as exc:
+            log.info("%s", exc)
+        except NotFoundError:
+            log.info("trigger %s was deleted while it was polled", record.id)
+        return []
+
     def _poll(self, record: TriggerRecord) -> list[EventRecord]:
+        """One poll of a leased trigger, committed with its events (runs on a polling thread).
+
+        A failed poll is committed too: its error becomes the trigger's ``last_error`` and its
+        back-off ``wait`` (see ``triggers.py``: doubling per consecutive failure, at least the
+        backend's Retry-After, at most ``max_interval``) its next due time, so a failing backend
+        costs one quick call per back-off step and never a sleeping thread."""
         try:
             state = PollState.from_dict(record.state)
             outcome = poll_once(
@@ -338,27 +580,126 @@ class TriggerService:
         return error
 
 
+@dataclass
+class _Flight:
+    """A leased trigger handed to the polling threads, until its poll is committed."""
+
+    record: TriggerRecord
+    expires: datetime
+    future: futures.Future[list[EventRecord]]
+    started: float | None = None
+    """When a thread began the poll (``time.monotonic``); None while it waits in the queue."""
+
+
+class _PollThreads:
+    """Daemon threads running polls in the order given, at most ``size`` at a time (the service
+    raises ``size`` while polls are slow, see :meth:`TriggerService.renew_leases`).
+
+    Not a ``ThreadPoolExecutor``: its threads are joined when the interpreter exits, so a poll
+    waiting the whole engine timeout on a silent backend would hold up a worker stopped by
+    SIGTERM, and its size is fixed. These threads are daemons, started when the queue needs one
+    and ended after ``IDLE`` seconds without work (a service that polls once keeps no threads)."""
+
+    IDLE = 30.0
+
+    def __init__(self, size: int, name: str) -> None:
+        self.size = size
+        self.name = name
+        self._ready = threading.Condition()
+        self._queue: deque[tuple[futures.Future[Any], Callable[[], Any]]] = deque()
+        self._live = 0
+        self._starting = 0  # started, not yet waiting for work
+        self._waiting = 0
+        self._made = 0
+
+    def run(self, future: futures.Future[Any], job: Callable[[], Any]) -> None:
+        """Run ``job`` on a thread and settle ``future`` with its result or exception (a future
+        cancelled before a thread took it is skipped)."""
+        with self._ready:
+            self._queue.append((future, job))
+            self._ready.notify()
+            self._fill()
+
+    def resize(self, size: int) -> None:
+        """Allow ``size`` threads; more start at once when work is waiting (fewer: as they idle)."""
+        with self._ready:
+            self.size = max(1, size)
+            self._fill()
+
+    def _fill(self) -> None:
+        """Start threads while queued work outnumbers the threads about to take it (lock held)."""
+        while self._waiting + self._starting < len(self._queue) and self._live < self.size:
+            self._live += 1
+            self._starting += 1
+            self._made += 1
+            threading.Thread(target=self._serve, name=f"{self.name}-{self._made}", daemon=True).start()
+
+    def _serve(self) -> None:
+        with self._ready:
+            self._starting -= 1
+        while True:
+            with self._ready:
+                self._waiting += 1
+                idle_until = time.monotonic() + self.IDLE
+                while not self._queue or self._live > self.size:
+                    left = idle_until - time.monotonic()
+                    if left <= 0 or self._live > self.size:  # idle for long, or one too many
+                        self._waiting -= 1
+                        self._live -= 1
+                        if self._queue:  # the work this thread was woken for goes to another
+                            self._ready.notify()
+                        return
+                    self._ready.wait(left)
+                self._waiting -= 1
+                future, job = self._queue.popleft()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = job()
+            except BaseException as exc:  # handed to whoever waits on the future
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+
 class Worker:
     """Runs a :class:`TriggerService`'s due polls and forwarding until stopped.
 
-    Each round leases and polls the due triggers (``batch`` at most) and forwards pending events,
-    then sleeps until the next trigger is due, but at most ``tick`` seconds: another worker or the
-    API may add or take triggers meanwhile, and a stop request is noticed within a tick. A full
-    batch means more triggers may be due, so the next round starts at once. An error in a round
-    (the database gone for a moment, say) is logged by its type only (a message may carry a
-    connection string) and the loop carries on after a tick.
+    Polling: each round renews the leases of polls under way and hands due triggers to the
+    service's polling threads (:meth:`TriggerService.dispatch`, ``batch`` polls under way at
+    most) without waiting for them: polls of different triggers never wait on each other beyond
+    the ``concurrency`` threads, and a slow or failing backend holds one thread, not the loop.
+    Between rounds the loop sleeps until the next free trigger is due, at most ``tick`` seconds
+    (another worker or the API may add or take triggers meanwhile, and a stop request is noticed
+    within a tick), plus ``gather`` seconds so that triggers falling due close together are
+    leased by one claim (with a thousand triggers a round per trigger would cost a claim and a
+    due-time query per poll; ``gather`` bounds how late that makes a poll). When the threads were
+    all busy or the batch was full (more may be due), it sleeps only until a thread becomes idle,
+    or half of the service's ``slow_poll`` (a poll turning slow makes room for another, see
+    :meth:`TriggerService.renew_leases`).
+
+    Forwarding (:meth:`TriggerService.deliver`) runs every ``tick`` on a thread of its own, so
+    a slow or failing forward target (retries, back-off) does not hold up polling either.
+
+    An error in a round (the database gone for a moment, say) is logged by its type only (a
+    message may carry a connection string) and the loop carries on after a tick.
 
     :meth:`start` runs the loop in a daemon thread (``connectorkit serve``); :meth:`run` runs it in
-    the caller's thread until ``stop_event`` is set (``connectorkit serve --worker``). Either way
-    the worker's leases are released when the loop ends, so other workers take over at once.
+    the caller's thread until ``stop_event`` is set (``connectorkit serve --worker``). Either way,
+    when the loop ends polls under way get ``drain`` seconds to commit, then the worker's leases
+    are released, so other workers take over at once.
     """
 
-    def __init__(self, service: TriggerService, *, tick: float = 1.0, batch: int = 50) -> None:
-        if tick <= 0 or batch < 1:
-            raise InputError("worker: need tick > 0 and batch >= 1")
+    def __init__(
+        self, service: TriggerService, *, tick: float = 1.0, batch: int = 50, drain: float = 10.0, gather: float = 0.02
+    ) -> None:
+        if tick <= 0 or batch < 1 or drain < 0 or gather < 0:
+            raise InputError("worker: need tick > 0, batch >= 1, drain >= 0 and gather >= 0")
         self.service = service
         self.tick = tick
         self.batch = batch
+        self.drain = drain
+        self.gather = gather
         self.rounds = 0
         self.polls = 0
         self.errors = 0
@@ -366,37 +707,64 @@ class Worker:
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> float:
-        """One round: poll what is due, forward what is pending; returns seconds to wait."""
+        """One polling round: renew leases, start the due polls; returns seconds to wait (the
+        loop waits for an idle thread instead when the service is ``saturated``)."""
         service = self.service
-        service.run_due(self.batch)
-        self.polls += service.last_claimed
-        service.deliver()
+        service.renew_leases()
+        self.polls += service.dispatch(self.batch)
         self.rounds += 1
-        if service.last_claimed >= self.batch:
-            return 0.0
-        return service.seconds_until_due(self.tick)
+        return self.tick if service.saturated else service.seconds_until_due(self.tick)
+
+    def forward_once(self) -> DeliveryReport:
+        """Forward pending events once (what the forwarding thread does every tick)."""
+        return self.service.deliver()
 
     def run(self, stop_event: threading.Event | None = None) -> None:
         """Loop until ``stop_event`` (default: this worker's own, set by :meth:`stop`) is set."""
         stop = stop_event or self._stop
+        forwarder = threading.Thread(
+            target=self._forward_loop, args=(stop,), name="connectorkit-trigger-forwarder", daemon=True
+        )
+        forwarder.start()
         try:
             while not stop.is_set():
                 try:
                     wait = self.run_once()
                 except Exception as exc:  # a worker outlives one bad round
-                    self.errors += 1
-                    log.error("trigger worker %s: round failed (%s)", self.service.worker_id, type(exc).__name__)
-                    log.debug("round failed", exc_info=exc)
+                    self._failed("round", exc)
                     wait = self.tick
-                if wait > 0:
-                    stop.wait(wait)
+                if wait <= 0:
+                    continue
+                if self.service.saturated:  # back soon: a poll turning slow frees a place too
+                    self.service.wait_for_thread(min(wait, self.service.slow_poll / 2))
+                else:
+                    stop.wait(wait + self.gather)
         finally:
+            self._wind_down(stop, forwarder)
+
+    def _forward_loop(self, stop: threading.Event) -> None:
+        while not stop.is_set():
             try:
-                self.service.close()
-            except Exception as exc:  # the leases expire anyway
-                log.warning(
-                    "trigger worker %s: releasing leases failed (%s)", self.service.worker_id, type(exc).__name__
-                )
+                self.forward_once()
+            except Exception as exc:  # as for a round: log the type, carry on
+                self._failed("forwarding", exc)
+            stop.wait(self.tick)
+
+    def _failed(self, what: str, exc: Exception) -> None:
+        self.errors += 1
+        log.error("trigger worker %s: %s failed (%s)", self.service.worker_id, what, type(exc).__name__)
+        log.debug("%s failed", what, exc_info=exc)
+
+    def _wind_down(self, stop: threading.Event, forwarder: threading.Thread) -> None:
+        try:
+            still = self.service.finish_polls(self.drain)
+            if still:
+                log.warning("trigger worker %s: %d polls still running at stop", self.service.worker_id, still)
+            self.service.close()
+        except Exception as exc:  # the leases expire anyway
+            log.warning("trigger worker %s: releasing leases failed (%s)", self.service.worker_id, type(exc).__name__)
+        stop.set()
+        forwarder.join(self.tick)
 
     def start(self) -> None:
         """Run the loop in a daemon thread."""
@@ -407,7 +775,8 @@ class Worker:
         self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Ask the loop to end and wait (a poll under way finishes first) for at most ``timeout``."""
+        """Ask the loop to end and wait for at most ``timeout`` (polls under way get the
+        worker's ``drain`` seconds to commit first)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)

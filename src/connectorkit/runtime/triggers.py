@@ -22,11 +22,19 @@ lives and commits it together with the events it delivered.
 
 Errors. Problems with the trigger itself (an unknown operation, an action, a webhook, a script
 operation, a malformed ``Location``) raise: polling again cannot help. Failures a later poll may
-not meet (an HTTP status of 400 or more after the engine's own retries, an unreachable backend, a
-token that cannot be refreshed) are returned as an outcome with ``error`` set, no events, the
-previous state with its ``failures`` count raised, and a back-off ``wait``; ``unauthenticated``
-is set for a 401, a ``setconnectionstatustounauthenticated`` match or a failed token refresh, so
-that the caller can mark the connection as the platform does.
+not meet (an HTTP status of 400 or more, an unreachable or too slow backend, a token that cannot
+be refreshed) are returned as an outcome with ``error`` set, no events, the previous state with
+its ``failures`` count raised, and a back-off ``wait``; ``unauthenticated`` is set for a 401, a
+``setconnectionstatustounauthenticated`` match or a failed token refresh, so that the caller can
+mark the connection as the platform does.
+
+Back-off is the trigger's, not the engine's [connectorkit's choice]: a poll makes each call once
+(the engine's inline retries, which sleep up to four times on 408/429/5xx, are off for polls), and
+a failed poll comes back at once with a ``wait`` that doubles per consecutive failure from
+``min_interval`` (at least one second), is at least the backend's ``Retry-After`` and at most
+``max_interval``; the next successful poll resets it. A worker polling many triggers therefore
+never holds a thread asleep for one failing backend, and the failure (with its error) is
+committed and visible at once. The platform's own trigger retry policy is not documented.
 
 Event keys (for de-duplication by the caller): ``id:<json>`` from the item's ``id`` property when
 the item schema declares one (a property named ``id`` or ``_id``, any case) and the item has a
@@ -49,6 +57,7 @@ import httpx
 from connectorkit.definition.package import ConnectorPackage
 from connectorkit.definition.swagger import Operation, Swagger
 from connectorkit.errors import InputError
+from connectorkit.retryafter import retry_after_seconds
 from connectorkit.runtime.environment import LocalEnvironment, RefreshError
 from connectorkit.runtime.expressions import (
     MISSING,
@@ -151,6 +160,11 @@ class TriggerSpec:
     policy: PollingPolicy | None
     id_property: str | None
     """The item property event keys are taken from (see the module docstring), if any."""
+    array_property: str | None = None
+    """Where a native batch trigger's items are when the response is an object: the array
+    property its success schema declares (``value`` preferred)."""
+    query_names: frozenset[str] = frozenset()
+    """The operation's declared query parameters (a policy poll passes saved values through them)."""
 
 
 _SPECS: dict[tuple[str, str], TriggerSpec] = {}
@@ -175,6 +189,8 @@ def describe_trigger(package: ConnectorPackage, operation_id: str) -> TriggerSpe
         hint=str(hint) if isinstance(hint, str) else None,
         policy=policy,
         id_property=id_property(op.swagger, item_schema),
+        array_property=_array_property(op.swagger, _success_schema(op)),
+        query_names=frozenset(p.name for p in op.parameters if p.location == "query"),
     )
 
 
@@ -299,7 +315,14 @@ class PollState:
     failures: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"version": _STATE_VERSION, **dataclasses.asdict(self)}
+        # By hand rather than dataclasses.asdict (a deep copy through reflection): every poll runs it.
+        return {
+            "version": _STATE_VERSION,
+            "next_url": self.next_url,
+            "query": dict(self.query),
+            "first": self.first,
+            "failures": self.failures,
+        }
 
     def to_json(self) -> str:
         return canonical_json(self.to_dict())
@@ -348,7 +371,8 @@ class TriggerOptions:
       instead of only seeding the state. INFERRED default ``False``: the platform does not fire
       for what existed before the flow was turned on.
     - ``max_pages``: cap on next-link pages followed in one policy poll.
-    - ``engine``: engine options for the poll's calls; None uses the environment's.
+    - ``engine``: engine options for the poll's calls; None uses the environment's. Their
+      ``retries`` are not used: a failed poll backs off at the trigger level (module docstring).
     """
 
     interval: float = 60.0
@@ -442,9 +466,22 @@ def poll_once(
         return _failure(state, opts, str(exc), None, unauthenticated=True)
 
 
+_ENGINES: dict[tuple[int, bool], tuple[EngineOptions, EngineOptions]] = {}
+"""Poll engine options by (id of the base options, strip prefix), the base kept alive with them."""
+
+
 def _engine_options(base: EngineOptions, options: TriggerOptions) -> EngineOptions:
+    """The base options without inline retries (see the module docstring on back-off) and with
+    the trigger's ``/trigger`` prefix choice; made once per base (a poll runs this every time)."""
+    cached = _ENGINES.get((id(base), options.strip_trigger_prefix))
+    if cached is not None and cached[0] is base:
+        return cached[1]
     policies = dataclasses.replace(base.policies, strip_trigger_prefix=options.strip_trigger_prefix)
-    return dataclasses.replace(base, policies=policies)
+    made = dataclasses.replace(base, policies=policies, retries=0)
+    if len(_ENGINES) >= 64:
+        _ENGINES.clear()
+    _ENGINES[(id(base), options.strip_trigger_prefix)] = (base, made)
+    return made
 
 
 class _PollFailed(Exception):
@@ -473,13 +510,7 @@ def _failure(
 
 
 def _retry_after(response: Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
+    return retry_after_seconds(response.headers.get("Retry-After"))
 
 
 def _headers(response: Response) -> dict[str, str]:
@@ -570,9 +601,7 @@ class _NativePoll(_Poll):
             return body
         if body is None:
             return []
-        op = find_operation(self.package.swagger, self.spec.operation_id)
-        name = _array_property(op.swagger, _success_schema(op))
-        for candidate in (name, "value"):
+        for candidate in (self.spec.array_property, "value"):
             if candidate and isinstance(body, dict) and isinstance(body.get(candidate), list):
                 return list(body[candidate])
         self.notes.append(f"trigger {self.spec.operation_id}: no item array in the batch response; one event")
@@ -604,8 +633,7 @@ class _PolicyPoll(_Poll):
         """The operation with its inputs and the saved query values (these win). A saved name
         the operation does not declare (Facebook's ``since``) cannot go through the arguments,
         so the poll then calls the built URL plus those values (header parameters are lost)."""
-        op = find_operation(self.package.swagger, self.spec.operation_id)
-        declared = {p.name for p in op.parameters if p.location == "query"}
+        declared = self.spec.query_names
         merged = {**self.arguments, **{k: v for k, v in self.state.query.items() if k in declared}}
         extra = {k: v for k, v in self.state.query.items() if k not in declared}
         if not extra:

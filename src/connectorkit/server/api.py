@@ -25,6 +25,7 @@ from connectorkit import __version__
 from connectorkit.definition.package import ConnectorPackage
 from connectorkit.errors import ConnectorkitError, InputError
 from connectorkit.runtime.environment import LocalEnvironment
+from connectorkit.runtime.invoke import BackendError
 from connectorkit.runtime.store.repository import ConnectionSummary, EventRecord, TriggerRecord
 from connectorkit.server import describe
 from connectorkit.server.app import PROBLEM_TYPE, ServerState, Unauthorized, state_of
@@ -452,3 +453,43 @@ def trigger_events(
         store.mark_delivered([r.id for r in records if r.delivered_at is None])
         records = store.events(trigger_id, since, limit) if records else records
     return [event_item(r, redactor) for r in records]
+
+
+_REFUSED: dict[int | str, dict[str, Any]] = {
+    502: {"model": Problem, "content": {PROBLEM_TYPE: {}}, "description": "The service refused the (un)subscribe call"}
+}
+
+
+@contextmanager
+def _refusals_are_backend_errors() -> Iterator[None]:
+    """A webhook service that refuses a subscribe or unsubscribe call is the backend failing
+    (502), not the server (500); connectorkit's own error types keep their statuses."""
+    try:
+        yield
+    except ConnectorkitError as exc:
+        if type(exc) is not ConnectorkitError:
+            raise
+        raise BackendError(str(exc)) from None
+
+
+@router.post("/triggers/{trigger_id}/stop", response_model=TriggerItem, tags=["triggers"], responses=_REFUSED)
+def pause_trigger(trigger_id: str, state: ServerState = Depends(_state)) -> TriggerItem:
+    """Stop a trigger but keep it, its state and its events (status ``stopped``): a polling trigger
+    is no longer polled, a webhook is unsubscribed and its callbacks answer 404. A failed
+    unsubscribe answers 502 and changes nothing; stopping a stopped trigger changes nothing."""
+    record = state.environment.store.get_trigger(trigger_id)
+    with _refusals_are_backend_errors(), redacted_errors(state.environment, record.connection_id):
+        record = state.triggers.pause(trigger_id)
+    return _one_trigger(state.environment, record)
+
+
+@router.post("/triggers/{trigger_id}/start", response_model=TriggerItem, tags=["triggers"], responses=_REFUSED)
+def resume_trigger(trigger_id: str, state: ServerState = Depends(_state)) -> TriggerItem:
+    """Start a stopped trigger again (also one left ``unauthenticated`` or in ``error``): status
+    ``active``. A polling trigger is due at once and polls on from its kept cursor; a webhook
+    subscribes again with a new callback URL under the server's public URL (400 without one, 502
+    when the service refuses, the trigger then unchanged). Starting an active trigger changes nothing."""
+    record = state.environment.store.get_trigger(trigger_id)
+    with _refusals_are_backend_errors(), redacted_errors(state.environment, record.connection_id):
+        record = state.triggers.resume(trigger_id)
+    return _one_trigger(state.environment, record)

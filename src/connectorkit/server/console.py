@@ -878,7 +878,9 @@ async def triggers_page(request: Request, stopped: str | None = None) -> Respons
 
 
 @router.get("/triggers/{trigger_id}")
-async def trigger_page(request: Request, trigger_id: str, started: int | None = None) -> Response:
+async def trigger_page(
+    request: Request, trigger_id: str, started: int | None = None, paused: int | None = None, resumed: int | None = None
+) -> Response:
     """One trigger and its kept events; the page's script appends new events as they arrive."""
     _session(request)
     environment = state_of(request).environment
@@ -892,6 +894,10 @@ async def trigger_page(request: Request, trigger_id: str, started: int | None = 
 
     view, events = await _blocking(load)
     message = f"Started trigger {trigger_id}." if started else None
+    if paused:
+        message = f"Stopped trigger {trigger_id}; its state and events are kept until you start it again."
+    elif resumed:
+        message = f"Started trigger {trigger_id} again."
     since = events[-1].id if events else 0
     return render(
         request, "trigger.html", title=f"Trigger {view.operation}", trigger=view, events=events, since=since,
@@ -916,6 +922,38 @@ async def stop_trigger(request: Request, trigger_id: str) -> Response:
     except ConnectorkitError as exc:
         return await _triggers(request, status_for(exc), error=_one_line(f"Trigger {trigger_id}: {exc}"))
     return RedirectResponse(f"/console/triggers?stopped={quote(trigger_id)}", status_code=303)
+
+
+@router.post("/triggers/{trigger_id}/pause")
+async def pause_trigger(request: Request, trigger_id: str) -> Response:
+    """Stop a trigger but keep it (the "Stop" button; ``POST /api/triggers/{id}/stop``)."""
+    return await _switch_trigger(request, trigger_id, pause=True)
+
+
+@router.post("/triggers/{trigger_id}/resume")
+async def resume_trigger(request: Request, trigger_id: str) -> Response:
+    """Start a stopped trigger again (the "Start" button; ``POST /api/triggers/{id}/start``)."""
+    return await _switch_trigger(request, trigger_id, pause=False)
+
+
+async def _switch_trigger(request: Request, trigger_id: str, *, pause: bool) -> Response:
+    """Pause or resume through the server's TriggerService, then show the trigger; a failure (an
+    unsubscribe or subscribe the service refused, no public URL) keeps the trigger as it was and
+    shows one line saying why."""
+    await _posted(request)
+    state = state_of(request)
+
+    def run() -> None:
+        record = state.environment.store.get_trigger(trigger_id)
+        with redacted_errors(state.environment, record.connection_id):
+            (state.triggers.pause if pause else state.triggers.resume)(trigger_id)
+
+    try:
+        await _blocking(run)
+    except ConnectorkitError as exc:
+        return await _triggers(request, status_for(exc), error=_one_line(f"Trigger {trigger_id}: {exc}"))
+    done = "paused" if pause else "resumed"
+    return RedirectResponse(f"/console/triggers/{quote(trigger_id)}?{done}=1", status_code=303)
 
 
 def forward_target(posted: Mapping[str, str]) -> str | None:

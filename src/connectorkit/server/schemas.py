@@ -242,7 +242,7 @@ class TriggerItem(ApiModel):
     connector: str
     operation: str
     kind: str = Field(description="polling or webhook.")
-    status: str = Field(description="active, unauthenticated or error.")
+    status: str = Field(description="active, stopped (POST .../stop; .../start resumes), unauthenticated or error.")
     last_error: str | None = None
     next_due_at: datetime | None = Field(default=None, description="When a polling trigger is polled next.")
     target: str | None = None

@@ -21,10 +21,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn, Protocol, TypeVar, cast
+from typing import Any, NamedTuple, NoReturn, Protocol, TypeVar, cast
 
 from sqlalchemy import Connection as SAConnection
-from sqlalchemy import Engine, Executable, String, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Engine, Executable, String, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -87,7 +87,11 @@ _COMMIT_POLL = (
         next_due_at=bindparam("t_due", type_=TriggerRow.__table__.c.next_due_at.type),
         last_error=bindparam("t_error"),
         updated_at=bindparam("t_now", type_=TriggerRow.__table__.c.updated_at.type),
-        status=func.coalesce(bindparam("t_status", type_=String()), TriggerRow.status),
+        # A trigger stopped while its poll ran stays stopped, whatever the poll found.
+        status=case(
+            (TriggerRow.status == "stopped", TriggerRow.status),
+            else_=func.coalesce(bindparam("t_status", type_=String()), TriggerRow.status),
+        ),
         lease_owner=None,
         lease_expires_at=None,
     )
@@ -561,12 +565,7 @@ class Store:
         box = self._secret_box()
         with self._transaction() as session:
             row = self._connection_row(session, connection_id)
-            row.access_token = (
-                box.seal(access_token, _context(row.id, "access_token")) if access_token is not None else None
-            )
-            if refresh_token is not None:
-                row.refresh_token = box.seal(refresh_token, _context(row.id, "refresh_token"))
-            row.token_expires_at = expires_at
+            _set_tokens(row, box, Tokens(access_token, refresh_token, expires_at))
             row.updated_at = self._clock()
 
     @_writes
@@ -586,14 +585,22 @@ class Store:
         secret_names: Iterable[str],
         parameter_set: str | None,
         redirect_uri: str | None = None,
-    ) -> None:
+        tokens: Tokens | None = None,
+    ) -> int:
         """Replace a connection's parameter values and redirect URI (a "Fix connection" re-sign-in
-        keeps the id but may come back through another redirect, which later refreshes must send)."""
+        keeps the id but may come back through another redirect, which later refreshes must send),
+        and its OAuth tokens when a sign-in gives new ones (as :meth:`update_tokens` does).
+
+        New credentials are what an ``unauthenticated`` trigger waits for, so the connection's
+        triggers in that status become ``active`` (polling ones due now) in the same transaction:
+        every way of renewing a connection (a new sign-in from the CLI, the console or the API,
+        or new parameter values) reactivates them. Returns how many were reactivated."""
         names = set(secret_names)
         plain = {key: value for key, value in parameters.items() if key not in names}
         hidden = {key: value for key, value in parameters.items() if key in names}
         _check_json(plain)
         box = self._secret_box()
+        now = self._clock()
         with self._transaction() as session:
             row = self._connection_row(session, connection_id)
             row.parameter_set = parameter_set
@@ -601,7 +608,20 @@ class Store:
             row.secret_names = sorted(names)
             row.secrets = box.seal(hidden, _context(row.id, "parameters"))
             row.redirect_uri = redirect_uri
-            row.updated_at = self._clock()
+            if tokens is not None:
+                _set_tokens(row, box, tokens)
+            row.updated_at = now
+            reactivated = session.connection().execute(
+                update(TriggerRow)
+                .where(TriggerRow.connection_id == row.id, TriggerRow.status == "unauthenticated")
+                .values(
+                    status="active",
+                    last_error=None,
+                    next_due_at=case((TriggerRow.kind == "polling", now), else_=TriggerRow.next_due_at),
+                    updated_at=now,
+                )
+            )
+            return int(reactivated.rowcount)
 
     @staticmethod
     def _connection_row(session: Session, connection_id: str) -> ConnectionRow:
@@ -846,11 +866,15 @@ class Store:
             rows = connection.execute(_FORWARD_TARGETS).all()
         return {str(trigger_id): str(target) for trigger_id, target in rows}
 
-    def next_due_at(self) -> datetime | None:
+    def next_due_at(self, now: datetime | None = None) -> datetime | None:
         """When the earliest active polling trigger is due (None when there is none): what a
-        worker sleeps until, read with one indexed query however many triggers there are."""
+        worker sleeps until, read with one indexed query however many triggers there are. With
+        ``now``, triggers leased at ``now`` (being polled) are left out: until their poll commits
+        their due time is past, and a worker would otherwise wake at once while its polls run."""
         with self.engine.connect() as connection:
-            return connection.execute(_NEXT_DUE).scalar()
+            if now is None:
+                return connection.execute(_NEXT_DUE).scalar()
+            return connection.execute(_NEXT_FREE_DUE, {"n_now": now}).scalar()
 
     def list_triggers(
         self, connection_id: str | None = None, connector: str | None = None, status: str | None = None
@@ -884,15 +908,28 @@ class Store:
         error: str | None = None,
         *,
         next_due_at: datetime | None = None,
+        state: Mapping[str, Any] | None = None,
+        callback_digest: str | None = None,
     ) -> TriggerRecord:
         """Set the status (``active``, ``stopped``, ``unauthenticated``, ``error``) and last error
-        (None clears it). ``next_due_at`` reschedules a polling trigger, e.g. when reactivating it."""
+        (None clears it). ``next_due_at`` reschedules a polling trigger, e.g. when reactivating it.
+        ``state`` and ``callback_digest``, when given, are replaced in the same write: a webhook
+        paused without its subscription, or resumed with a new callback token, never shows the
+        new status with the old subscription."""
         if status not in TRIGGER_STATUSES:
             raise InputError(f"trigger status must be one of {', '.join(TRIGGER_STATUSES)}, got {status!r}")
         values: dict[str, Any] = {"status": status, "last_error": error}
         if next_due_at is not None:
             values["next_due_at"] = next_due_at
-        return self._update_trigger(trigger_id, values)
+        if state is not None:
+            _check_json_value(dict(state), "trigger state")
+            values["state"] = dict(state)
+        if callback_digest is not None:
+            values["callback_digest"] = callback_digest
+        try:
+            return self._update_trigger(trigger_id, values)
+        except IntegrityError:
+            raise InputError("another trigger already uses this callback token") from None
 
     def save_trigger_state(self, trigger_id: str, state: Mapping[str, Any]) -> TriggerRecord:
         """Replace a trigger's state outside a poll, e.g. a webhook's subscription Location once
@@ -922,27 +959,16 @@ class Store:
         _check_worker(worker_id)
         if limit < 1 or lease_seconds <= 0:
             raise InputError(f"claim needs limit >= 1 and lease_seconds > 0, got {limit} and {lease_seconds}")
-        expires = now + timedelta(seconds=lease_seconds)
-        due = (
-            select(TriggerRow.id)
-            .where(
-                TriggerRow.status == "active",
-                TriggerRow.next_due_at <= now,
-                or_(TriggerRow.lease_owner.is_(None), TriggerRow.lease_expires_at <= now),
-            )
-            .order_by(TriggerRow.next_due_at, TriggerRow.id)
-            .limit(limit)
-        )
-        claim = update(TriggerRow).values(lease_owner=worker_id, lease_expires_at=expires).returning(TriggerRow.id)
+        values: dict[str, Any] = {
+            "c_now": now, "c_limit": limit, "c_owner": worker_id, "c_expires": now + timedelta(seconds=lease_seconds)
+        }  # fmt: skip
         with self.engine.begin() as connection:
+            # The statements are built once (module level); the claim returns the claimed rows.
             if connection.dialect.name == "sqlite":
-                claimed = list(connection.scalars(claim.where(TriggerRow.id.in_(due.scalar_subquery()))))
+                rows = connection.execute(_CLAIM_DUE, values).all()
             else:
-                ids = list(connection.scalars(due.with_for_update(skip_locked=True)))
-                claimed = list(connection.scalars(claim.where(TriggerRow.id.in_(ids)))) if ids else []
-            if not claimed:
-                return []
-            rows = connection.execute(select(*_TRIGGER_COLUMNS).where(TriggerRow.id.in_(claimed))).all()
+                ids = list(connection.scalars(_DUE_LOCKED, values))
+                rows = connection.execute(_CLAIM_IDS, {**values, "c_ids": ids}).all() if ids else []
         records = [_trigger_record(row) for row in rows]
         return sorted(records, key=lambda record: (record.next_due_at or now, record.id))
 
@@ -1019,14 +1045,15 @@ class Store:
         """Store the events of a webhook callback for the trigger whose callback token hashes to
         ``token_digest``, skipping keys already stored (a retried callback adds nothing).
         ``problems`` (say, where the payload departs from the declared schema) are kept with each
-        event, as are each event's own ``problems``. :class:`NotFoundError` for an unknown digest:
-        the caller answers 404 and nothing is recorded."""
+        event, as are each event's own ``problems``. :class:`NotFoundError` for an unknown digest
+        or a ``stopped`` trigger (checked in the same statement, so a callback racing a pause is
+        refused too): the caller answers 404 and nothing is recorded."""
         with self.engine.begin() as connection:
             # Touching the trigger first takes SQLite's write lock (and PostgreSQL's row lock)
             # before anything is read, so concurrent callbacks queue instead of failing.
             row = connection.execute(
                 update(TriggerRow)
-                .where(TriggerRow.callback_digest == token_digest)
+                .where(TriggerRow.callback_digest == token_digest, TriggerRow.status != "stopped")
                 .values(updated_at=self._clock())
                 .returning(*_TRIGGER_COLUMNS)
             ).first()
@@ -1113,6 +1140,7 @@ class Store:
         skipped rather than failing the transaction."""
         fresh: dict[str, dict[str, Any]] = {}
         now = self._clock()
+        dialect = connection.dialect.name
         for event in events:
             key = _event_key(event.key)
             if key in fresh:
@@ -1129,8 +1157,8 @@ class Store:
                 "attempts": 0,
             }
         keys = list(fresh)
-        for start in range(0, len(keys), _CHUNK):
-            chunk = keys[start : start + _CHUNK]
+        for start in range(0, len(keys) if dialect not in ("sqlite", "postgresql") else 0, _CHUNK):
+            chunk = keys[start : start + _CHUNK]  # without ON CONFLICT: leave out the keys stored already
             seen = connection.scalars(
                 select(TriggerEventRow.event_key).where(
                     TriggerEventRow.trigger_id == trigger_id, TriggerEventRow.event_key.in_(chunk)
@@ -1139,16 +1167,30 @@ class Store:
             for key in seen:
                 fresh.pop(key, None)
         rows = list(fresh.values())
-        inserted: list[int] = []
-        for start in range(0, len(rows), _CHUNK):
-            statement = _insert_ignoring_duplicates(connection.dialect.name, rows[start : start + _CHUNK])
-            inserted += connection.scalars(statement).all()
-        if not inserted:
+        if not rows:
             return []
-        found = connection.execute(
-            select(TriggerEventRow.__table__).where(TriggerEventRow.id.in_(inserted)).order_by(TriggerEventRow.id)
-        )
-        return [_event_record(row) for row in found]
+        # executemany: SQLAlchemy sends multi-row INSERT ... RETURNING batches, compiled once.
+        inserted = [_event_record(row) for row in connection.execute(_insert_ignoring_duplicates(dialect), rows)]
+        return sorted(inserted, key=lambda event: event.id)
+
+
+class Tokens(NamedTuple):
+    """A connection's OAuth tokens as a sign-in or refresh gives them."""
+
+    access_token: str | None
+    refresh_token: str | None
+    expires_at: datetime | None
+
+
+def _set_tokens(row: ConnectionRow, box: SecretBox, tokens: Tokens) -> None:
+    """Seal ``tokens`` into the row: a refresh token of None keeps the stored one (token
+    endpoints often leave it out of a refresh response); the rest is always replaced."""
+    row.access_token = (
+        box.seal(tokens.access_token, _context(row.id, "access_token")) if tokens.access_token is not None else None
+    )
+    if tokens.refresh_token is not None:
+        row.refresh_token = box.seal(tokens.refresh_token, _context(row.id, "refresh_token"))
+    row.token_expires_at = tokens.expires_at
 
 
 class _HistoryWriter:
@@ -1229,6 +1271,28 @@ TRIGGER_STATUSES = ("active", "stopped", "unauthenticated", "error")
 _CHUNK = 200  # rows or keys per statement: far below SQLite's limit on bound parameters
 _MAX_KEY = 255
 _TRIGGER_COLUMNS = tuple(TriggerRow.__table__.c)
+_UTC = TriggerRow.__table__.c.next_due_at.type
+_DUE = (
+    select(TriggerRow.id)
+    .where(
+        TriggerRow.status == "active",
+        TriggerRow.next_due_at <= bindparam("c_now", type_=_UTC),
+        or_(TriggerRow.lease_owner.is_(None), TriggerRow.lease_expires_at <= bindparam("c_now", type_=_UTC)),
+    )
+    .order_by(TriggerRow.next_due_at, TriggerRow.id)
+    .limit(bindparam("c_limit"))
+)
+_DUE_LOCKED = _DUE.with_for_update(skip_locked=True)
+_LEASE = update(TriggerRow).values(
+    lease_owner=bindparam("c_owner", type_=String()), lease_expires_at=bindparam("c_expires", type_=_UTC)
+)
+_CLAIM_DUE = _LEASE.where(TriggerRow.id.in_(_DUE.scalar_subquery())).returning(*_TRIGGER_COLUMNS)
+_CLAIM_IDS = _LEASE.where(TriggerRow.id.in_(bindparam("c_ids", expanding=True))).returning(*_TRIGGER_COLUMNS)
+"""The claim of due triggers, built once: SQLite's one ``UPDATE ... WHERE id IN (SELECT ...)``,
+PostgreSQL's ``SELECT ... FOR UPDATE SKIP LOCKED`` then ``UPDATE`` of the ids it locked."""
+_NEXT_FREE_DUE = _NEXT_DUE.where(
+    or_(TriggerRow.lease_owner.is_(None), TriggerRow.lease_expires_at <= bindparam("n_now", type_=_UTC))
+)
 
 
 class LeaseLostError(ConnectorkitError):
@@ -1354,16 +1418,19 @@ def _check_json_value(value: Any, what: str) -> None:
         raise InputError(f"{what} must be JSON values: {error}") from None
 
 
-def _insert_ignoring_duplicates(dialect: str, rows: list[dict[str, Any]]) -> Executable:
-    """A multi-row insert of events that skips (trigger, key) pairs already stored and returns
-    the ids of the rows it did insert."""
-    if dialect == "postgresql":
-        statement: Any = postgresql_insert(TriggerEventRow).values(rows).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        statement = sqlite_insert(TriggerEventRow).values(rows).on_conflict_do_nothing()
-    else:  # other databases: the keys were filtered just before; a racing duplicate fails the transaction
-        statement = insert(TriggerEventRow).values(rows)
-    return cast(Executable, statement.returning(TriggerEventRow.id))
+_INSERT_EVENTS: dict[str, Executable] = {
+    "postgresql": postgresql_insert(TriggerEventRow).on_conflict_do_nothing().returning(*TriggerEventRow.__table__.c),
+    "sqlite": sqlite_insert(TriggerEventRow).on_conflict_do_nothing().returning(*TriggerEventRow.__table__.c),
+}
+
+
+def _insert_ignoring_duplicates(dialect: str) -> Executable:
+    """An insert of events (run with many rows) that skips (trigger, key) pairs already stored
+    and returns the rows it did insert: one round trip, no lookup of stored keys before and none
+    of the rows after. Other databases get a plain insert: the keys were filtered just before,
+    and a racing duplicate fails the transaction."""
+    statement = _INSERT_EVENTS.get(dialect)
+    return insert(TriggerEventRow).returning(*TriggerEventRow.__table__.c) if statement is None else statement
 
 
 def open_store(url: str | None = None, *, environ: Mapping[str, str] | None = None) -> Store:
