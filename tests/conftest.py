@@ -32,15 +32,24 @@ class Run:
     stderr: str
 
 
+class RecordingCli:
+    """``run(*args, stdin=None)``: the CLI in-process, every result kept in ``runs`` so a test can
+    check that no secret reached any output; ``leading`` arguments (``--debug``) go before each call's."""
+
+    def __init__(self, *leading: str) -> None:
+        self.runner = CliRunner()
+        self.leading = leading
+        self.runs: list[Run] = []
+
+    def __call__(self, *args: object, stdin: str | None = None) -> Run:
+        result = self.runner.invoke(app, [*self.leading, *(str(a) for a in args)], input=stdin)
+        self.runs.append(Run(result.exit_code, result.stdout, result.stderr))
+        return self.runs[-1]
+
+
 @pytest.fixture
 def cli() -> Callable[..., Run]:
-    runner = CliRunner()
-
-    def invoke(*args: str) -> Run:
-        result = runner.invoke(app, [str(a) for a in args])
-        return Run(result.exit_code, result.stdout, result.stderr)
-
-    return invoke
+    return RecordingCli()
 
 
 @pytest.fixture

@@ -14,19 +14,17 @@ from __future__ import annotations
 import copy
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from connectorkit.cli.main import app
 from standins.graph import GraphStandIn, serve_graph
 from standins.powerapps import GLOBAL_REDIRECT, PowerAppsBackend, make_token, powerapps_standin
 
-from conftest import Run
+from conftest import RecordingCli, Run
 
 OID = "5d1c1f2e-0000-4000-8000-00000000c4a1"
 TOKEN = make_token(OID)
@@ -108,20 +106,6 @@ def rp() -> Iterator[PowerAppsBackend]:
         yield backend
 
 
-def cli_runner() -> Callable[..., Run]:
-    """``run(*args, stdin=None)``: the CLI with ``--debug``; ``run.runs`` keeps every result."""
-    runner = CliRunner()
-    runs: list[Run] = []
-
-    def invoke(*args: object, stdin: str | None = None) -> Run:
-        result = runner.invoke(app, ["--debug", *(str(a) for a in args)], input=stdin)
-        runs.append(Run(result.exit_code, result.stdout, result.stderr))
-        return runs[-1]
-
-    invoke.runs = runs  # type: ignore[attr-defined]
-    return invoke
-
-
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, graph: GraphStandIn, rp: PowerAppsBackend) -> Path:
     return point_cli_at(tmp_path, monkeypatch, graph, rp)
@@ -151,8 +135,8 @@ def point_cli_at(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, graph: GraphSt
 
 
 @pytest.fixture
-def run() -> Callable[..., Run]:
-    return cli_runner()
+def run() -> RecordingCli:
+    return RecordingCli("--debug")
 
 
 def stored(rp: PowerAppsBackend, connector: str) -> dict[str, Any]:
@@ -185,7 +169,7 @@ def last_error(result: Run) -> str:
 def test_issue_7_chain_end_to_end(
     home: Path,
     tmp_path: Path,
-    run: Callable[..., Run],
+    run: RecordingCli,
     graph: GraphStandIn,
     rp: PowerAppsBackend,
     caplog: pytest.LogCaptureFixture,
@@ -265,7 +249,7 @@ def test_issue_7_chain_end_to_end(
     assert rp.client_secrets[connector_id] == {"entra/token": PLANTED[1], "generic/token": PLANTED[1]}
 
     # 7. Nothing secret anywhere but where it was asked to go (stdout of the piped create).
-    runs: list[Run] = run.runs  # type: ignore[attr-defined]
+    runs = run.runs
     assert "HTTP Request: PUT" in caplog.text and "/blob/" in caplog.text  # httpx logged the uploads
     secrets = [*graph.issued, *rp.signatures.values(), TOKEN]
     assert len(rp.signatures) >= 4

@@ -15,9 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from connectorkit.cli.main import app
 from connectorkit.cloud.clouds import resolve_cloud
 from connectorkit.cloud.dataverse import Dataverse
 from connectorkit.cloud.http import CloudError
@@ -33,7 +31,7 @@ from connectorkit.errors import InputError
 from standins.dataverse import DataverseBackend, dataverse_standin
 from standins.powerapps import PowerAppsBackend, make_token, powerapps_standin
 
-from conftest import CORPUS, Run, needs_corpus
+from conftest import CORPUS, RecordingCli, Run, needs_corpus
 
 OID = "5d1c1f2e-0000-4000-8000-00000000a11c"
 TOKEN = make_token(OID)
@@ -350,14 +348,7 @@ def test_cli_deploy_list_download_and_secret_never_leaks(
     folder = write_connector(tmp_path / "orders")
     secret_file = tmp_path / "secret.txt"
     secret_file.write_text(SECRET + "\n")
-    runs: list[Run] = []
-    runner = CliRunner()
-
-    def run(*args: object, stdin: str | None = None) -> Run:
-        result = runner.invoke(app, [str(a) for a in args], input=stdin)
-        runs.append(Run(result.exit_code, result.stdout, result.stderr))
-        return runs[-1]
-
+    run = RecordingCli()
     missing = run("deploy", folder, "--env", "Contoso (default)")
     assert missing.exit_code == 2 and "--secret-stdin or --secret-file" in missing.stderr
     created = run("deploy", folder, "--env", "Contoso (default)", "--secret-file", secret_file, "--format", "json")
@@ -395,7 +386,7 @@ def test_cli_deploy_list_download_and_secret_never_leaks(
     assert rp.client_secrets[answer["connectorId"]] == {"entra/token": rotated, "generic/token": rotated}
 
     for planted in (SECRET, rotated):
-        for result in runs:
+        for result in run.runs:
             assert planted not in result.stdout and planted not in result.stderr
         assert planted not in caplog.text
         for path in tmp_path.rglob("*"):

@@ -26,7 +26,6 @@ from starlette.testclient import TestClient
 from werkzeug import Request as WRequest
 from werkzeug import Response as WResponse
 
-from aad_standin import aad_standin
 from connectorkit.definition.package import ConnectorPackage
 from connectorkit.errors import ConnectorkitError, InputError
 from connectorkit.runtime.environment import LocalEnvironment, RefreshError
@@ -35,6 +34,7 @@ from connectorkit.runtime.oauth import OAuthConfig, Tokens, challenge, fill_temp
 from connectorkit.runtime.store import Store, generate_key
 from connectorkit.server.redirect import handle_redirect, redirect_app
 from nodetools import NodeToolMissing, node_binary, npm_package
+from standins.aad import User, serve_aad
 
 from conftest import ROOT
 
@@ -547,12 +547,15 @@ def test_reprs_hide_secrets() -> None:
 # -- Azure AD through msal
 
 
+AAD_CLIENT_ID = "11111111-2222-3333-4444-555555555555"
+
+
 def aad_parameter(login: str) -> dict[str, Any]:
     return {
         "type": "oauthSetting",
         "oAuthSettings": {
             "identityProvider": "aad",
-            "clientId": "11111111-2222-3333-4444-555555555555",
+            "clientId": AAD_CLIENT_ID,
             "scopes": ["offline_access"],
             "customParameters": {
                 "loginUri": {"value": login},
@@ -567,8 +570,9 @@ def aad_parameter(login: str) -> dict[str, Any]:
 def test_aad_sign_in_and_refresh_through_msal(
     environment: LocalEnvironment, httpserver: HTTPServer, tmp_path: Path, store: Store, clock: Clock
 ) -> None:
-    client_id = "11111111-2222-3333-4444-555555555555"
-    with aad_standin(tmp_path, client_id, SECRET) as aad, httpx.Client(verify=str(aad.ca_file)) as client:
+    with serve_aad(tmp_path) as aad, httpx.Client(verify=str(aad.ca_file)) as client:
+        aad.app(AAD_CLIENT_ID, secrets={SECRET})
+        aad.browser_user = User("megan@contoso.onmicrosoft.com")
         tenant = {"type": "string", "uiDefinition": {"constraints": {"required": "false", "hidden": "true"}}}
         folder = write_connector(
             tmp_path / "aad", httpserver, aad_parameter(aad.base_url), **{"token:TenantId": tenant}
@@ -576,22 +580,23 @@ def test_aad_sign_in_and_refresh_through_msal(
         name = deploy(environment, folder)
         assert environment.auth_kind(name) == "aad"
         started = environment.begin_sign_in(
-            name, {"token:clientSecret": SECRET, "token:TenantId": "contoso"}, redirect_uri=REDIRECT, client=client
+            name, {"token:clientSecret": SECRET, "token:TenantId": aad.domain}, redirect_uri=REDIRECT, client=client
         )
         asked = parse_qs(urlsplit(started.url).query)
-        assert started.url.startswith(f"{aad.base_url}/contoso/oauth2/v2.0/authorize?")
+        assert started.url.startswith(f"{aad.base_url}/{aad.domain}/oauth2/v2.0/authorize?")
         assert asked["state"] == [started.state] and asked["code_challenge_method"] == ["S256"]
         assert set(asked["scope"][0].split()) >= {"https://resource.example/.default", "offline_access"}
         query = follow_authorize(started.url, client)
         connection_id = environment.complete_sign_in(started.state, code=query["code"], client=client)
-        assert aad.requests[0]["path"] == "/contoso/v2.0/.well-known/openid-configuration"
+        assert aad.requests[0]["path"] == f"/{aad.domain}/v2.0/.well-known/openid-configuration"
         exchange = next(r for r in aad.requests if r["method"] == "POST")
         assert challenge(exchange["form"]["code_verifier"]) == asked["code_challenge"][0]
 
         first = store.get_connection(connection_id)
-        assert first.access_token == aad.issued[0] and first.parameters["token:TenantId"] == "contoso"
+        signed_in = aad.tokens_for("authorization_code")
+        assert first.access_token == signed_in[0] and first.parameters["token:TenantId"] == aad.domain
         clock.now += timedelta(hours=1)
-        httpserver.expect_request("/me", headers={"Authorization": f"Bearer {aad.issued[0]}"}).respond_with_data(
+        httpserver.expect_request("/me", headers={"Authorization": f"Bearer {signed_in[0]}"}).respond_with_data(
             "", status=403
         )
         httpserver.expect_request("/me").respond_with_json({"me": True})
@@ -599,17 +604,16 @@ def test_aad_sign_in_and_refresh_through_msal(
         assert result.response.status == 200
         refresh = [r for r in aad.requests if r["method"] == "POST"][-1]["form"]
         assert refresh["grant_type"] == "refresh_token" and refresh["refresh_token"] == first.refresh_token
-        assert store.get_connection(connection_id).access_token == aad.issued[1]
+        assert store.get_connection(connection_id).access_token == aad.tokens_for("refresh_token")[0]
         assert SECRET not in repr(store.history(connection_id))
 
 
 def test_aad_token_errors_carry_the_aadsts_code(
     environment: LocalEnvironment, httpserver: HTTPServer, tmp_path: Path
 ) -> None:
-    with (
-        aad_standin(tmp_path, "11111111-2222-3333-4444-555555555555", "the-right-secret") as aad,
-        httpx.Client(verify=str(aad.ca_file)) as client,
-    ):
+    with serve_aad(tmp_path) as aad, httpx.Client(verify=str(aad.ca_file)) as client:
+        aad.app(AAD_CLIENT_ID, secrets={"the-right-secret"})
+        aad.browser_user = User("megan@contoso.onmicrosoft.com")
         name = deploy(environment, write_connector(tmp_path / "aad", httpserver, aad_parameter(aad.base_url)))
         started = environment.begin_sign_in(name, {"token:clientSecret": SECRET}, redirect_uri=REDIRECT, client=client)
         query = follow_authorize(started.url, client)

@@ -39,14 +39,13 @@ from test_cloud_chain import (
     ENV_ID,
     ENV_NAME,
     TOKEN,
-    cli_runner,
     point_cli_at,
     served_graph,
     served_rp,
     write_connector,
 )
 
-from conftest import ROOT, Run
+from conftest import ROOT, RecordingCli, Run
 
 PLANTED = [f"PLANTED~rotate~{n}~Hq3wE8nT5yUi1Op" for n in range(1, 8)]
 FOREIGN_CLIENT = "99999999-8888-4777-8666-555555555555"
@@ -69,7 +68,7 @@ def run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, graph: GraphStandIn, rp: PowerAppsBackend
 ) -> Callable[..., Run]:
     point_cli_at(tmp_path, monkeypatch, graph, rp)
-    return cli_runner()
+    return RecordingCli("--debug")
 
 
 @pytest.fixture

@@ -1,8 +1,7 @@
 """A stand-in for Microsoft Entra ID's (Azure AD) v2.0 endpoints, as azure-identity and msal use them.
 
-HTTPS on loopback with a ``trustme`` CA (azure-identity insists on an https authority), the same
-approach as ``tests/aad_standin.py``, whose msal users it leaves alone. One :class:`Directory`
-holds the state: the tenant, applications (client secrets, certificates, federated credentials,
+HTTPS on loopback with a ``trustme`` CA (azure-identity and msal insist on an https authority).
+One :class:`Directory` holds the state: the tenant, applications (client secrets, certificates, federated credentials,
 public clients), users, device codes, authorization codes and refresh tokens, and every request
 for tests to assert on. The handlers are thin and follow the documented shapes:
 
@@ -13,7 +12,8 @@ for tests to assert on. The handlers are thin and follow the documented shapes:
   public key and thumbprint, audience = the token endpoint; or a federated token matched against the
   app's federated credentials: issuer, subject, audience ``api://AzureADTokenExchange``), the device
   code grant (``authorization_pending`` until approved), ``authorization_code`` with PKCE, and
-  ``refresh_token`` (rotated);
+  ``refresh_token`` (rotated); the last two from public clients, or from confidential ones (msal's
+  ConfidentialClientApplication) that authenticate as for ``client_credentials``;
 - ``POST /{tenant}/oauth2/v2.0/devicecode`` and ``GET /{tenant}/oauth2/v2.0/authorize``.
 
 Errors carry Entra ID's body: ``error``, ``error_description`` ("AADSTSnnnn: ... Trace ID: ...""),
@@ -281,6 +281,15 @@ class Directory:
                 f"Assertion Subject: '{claims.get('sub')}'. Assertion Audience: '{FEDERATION_AUDIENCE}'.",
             )
 
+    def signing_in_app(self, tenant: str, form: dict[str, str]) -> App:
+        """The app a person signs in through: a public client as it is, a confidential one (a web
+        app redeeming a code or refresh token, as msal's ConfidentialClientApplication does) only
+        with its own credentials."""
+        app = self.known_app(form.get("client_id", ""))
+        if not app.public:
+            self.authenticate_client(app, tenant, form)
+        return app
+
     def public_app(self, form: dict[str, str]) -> App:
         app = self.known_app(form.get("client_id", ""))
         if not app.public:
@@ -322,7 +331,7 @@ class Directory:
 
     def code_grant(self, tenant: str, form: dict[str, str]) -> dict[str, Any]:
         self.check_tenant(tenant, people=True)
-        app = self.public_app(form)
+        app = self.signing_in_app(tenant, form)
         asked = self.auth_codes.pop(form.get("code", ""), None)
         if asked is None or asked["client_id"] != app.client_id or asked["redirect_uri"] != form.get("redirect_uri"):
             raise AadFailure(
@@ -346,7 +355,7 @@ class Directory:
 
     def refresh_grant(self, tenant: str, form: dict[str, str]) -> dict[str, Any]:
         self.check_tenant(tenant, people=True)
-        app = self.public_app(form)
+        app = self.signing_in_app(tenant, form)
         with self.lock:
             held = self.refresh_tokens.pop(form.get("refresh_token", ""), None)
         if held is None or held[0] != app.client_id:
@@ -423,7 +432,7 @@ class Directory:
     def authorize(self, tenant: str, query: dict[str, str]) -> str:
         """The redirect back to the app: the configured browser user signs in at once."""
         self.check_tenant(tenant, people=True)
-        app = self.public_app(query)
+        app = self.known_app(query.get("client_id", ""))
         if self.browser_user is None:
             raise AadFailure(400, "access_denied", 65004, "User declined to consent to access the app.")
         code = f"aad-code-{secrets.token_hex(8)}"

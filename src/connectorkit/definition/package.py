@@ -289,7 +289,7 @@ class ConnectorPackage:
         try:
             for name, data in files.items():
                 (staging / name).write_bytes(data)
-            _replace_folder(staging, target)
+            replace_folder(staging, target)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -298,8 +298,9 @@ class ConnectorPackage:
         return target
 
 
-def _replace_folder(staging: Path, target: Path) -> None:
-    """Move ``staging`` to ``target``; an existing target is kept aside until the move succeeds."""
+def replace_folder(staging: Path, target: Path) -> None:
+    """Move ``staging`` to ``target``; an existing target is kept aside until the move succeeds
+    (a package save and a submission folder are replaced whole or not at all)."""
     if not target.exists():
         os.replace(staging, target)
         return

@@ -51,6 +51,9 @@ from connectorkit.publish.solution import (
     SolutionInfo,
     build_solution,
     parse_solution_xml,
+    parse_xml,
+    xml_document,
+    xml_element,
 )
 from connectorkit.publish.zips import CONTENT_TYPES, SafeZip, ZipLimits, open_zip, zip_bytes
 
@@ -442,63 +445,41 @@ def _find(archive: SafeZip, name: str) -> str | None:
 # documents
 
 
-def parse_xml(data: bytes, source: str) -> ET.Element:
-    """Untrusted XML: no document type declarations (no entity expansion tricks), then the standard parser."""
-    if b"<!DOCTYPE" in data.upper() or b"<!ENTITY" in data.upper():
-        raise InputError(f"{source}: document type declarations are not allowed")
-    try:
-        return ET.fromstring(data)
-    except ET.ParseError as exc:
-        raise InputError(f"{source}: not well-formed XML ({exc})") from None
-
-
-def _element(parent: ET.Element, tag: str, text: str | None = None, **attributes: str) -> ET.Element:
-    child = ET.SubElement(parent, tag, attributes)
-    if text is not None:
-        child.text = text
-    return child
-
-
-def _document(root: ET.Element) -> bytes:
-    ET.indent(root, space="  ")
-    return ('<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n").encode()
-
-
 def content_types_xml() -> bytes:
     """The documented ``[Content_Types].xml``; the page reuses the package's one for the outer zip."""
     root = ET.Element("Types", {"xmlns": CONTENT_TYPES_NS})
     for extension in CONTENT_TYPE_EXTENSIONS:
-        _element(root, "Default", Extension=extension, ContentType="application/octet-stream")
-    return _document(root)
+        xml_element(root, "Default", Extension=extension, ContentType="application/octet-stream")
+    return xml_document(root)
 
 
 def import_config_xml(solution_file: str) -> bytes:
     """``ImportConfig.xml`` importing the one solution; the reference's optional root attributes are left out."""
     root = ET.Element("configdatastorage")
-    solutions = _element(root, "solutions")
-    _element(
+    solutions = xml_element(root, "solutions")
+    xml_element(
         solutions,
         "configsolutionfile",
         solutionpackagefilename=solution_file,
         overwriteunmanagedcustomizations="false",
         publishworkflowsandactivateplugins="true",
     )
-    return _document(root)
+    return xml_document(root)
 
 
 def input_xml(options: AppSourceOptions, solution_file: str) -> bytes:
     root = ET.Element("PvsPackageData")
-    _element(root, "ProviderName", options.provider)
-    _element(root, "PackageFile", PACKAGE_FILE)
-    _element(root, "SolutionAnchorName", solution_file)
-    _element(root, "StartDate", options.start_date.strftime(DATE_FORMAT))
-    _element(root, "EndDate", options.end_date.strftime(DATE_FORMAT))
-    _element(root, "SupportedCountries", ",".join(options.countries))
-    _element(root, "LearnMoreLink", options.learn_more_link)
-    locale = _element(_element(root, "Locales"), "PackageLocale", Code=str(options.lcid), IsDefault="true")
-    _element(locale, "Logo", LOGO_FILE)
-    _element(_element(locale, "Terms"), "PackageTerm", File=TERMS_FILE)
-    return _document(root)
+    xml_element(root, "ProviderName", options.provider)
+    xml_element(root, "PackageFile", PACKAGE_FILE)
+    xml_element(root, "SolutionAnchorName", solution_file)
+    xml_element(root, "StartDate", options.start_date.strftime(DATE_FORMAT))
+    xml_element(root, "EndDate", options.end_date.strftime(DATE_FORMAT))
+    xml_element(root, "SupportedCountries", ",".join(options.countries))
+    xml_element(root, "LearnMoreLink", options.learn_more_link)
+    locale = xml_element(xml_element(root, "Locales"), "PackageLocale", Code=str(options.lcid), IsDefault="true")
+    xml_element(locale, "Logo", LOGO_FILE)
+    xml_element(xml_element(locale, "Terms"), "PackageTerm", File=TERMS_FILE)
+    return xml_document(root)
 
 
 def package_deployer_zip(solution_file: str, solution: bytes, options: AppSourceOptions) -> bytes:

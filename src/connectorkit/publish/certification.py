@@ -65,6 +65,9 @@ from connectorkit.publish.solution import (
     build_solution,
     file_stem,
     parse_solution_xml,
+    parse_xml,
+    xml_document,
+    xml_element,
 )
 from connectorkit.publish.submission import README_SECTIONS, PublisherKind, display_title, generate_readme
 from connectorkit.publish.zips import CONTENT_TYPES, SafeZip, ZipLimits, open_zip, write_file_atomic, zip_bytes
@@ -222,16 +225,6 @@ def _name_note(source: str, found: str | None, logical_name: str) -> list[str]:
 # --------------------------------------------------------------------------- given solutions
 
 
-def _parse_xml(data: bytes, source: str) -> ET.Element:
-    """Untrusted XML: no DTDs (so no entity expansion), then the standard parser."""
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        raise InputError(f"{source}: document type declarations are not allowed")
-    try:
-        return ET.fromstring(data)
-    except ET.ParseError as exc:
-        raise InputError(f"{source}: not well-formed XML ({exc})") from None
-
-
 def _counts(root: ET.Element, tag: str) -> bool:
     """The script's test of a ``//tag`` node: present with child nodes, attributes or text."""
     node = next(root.iter(tag), None)
@@ -251,7 +244,7 @@ def check_given_solution(data: bytes, source: str, *, kind: str, limits: ZipLimi
         missing = [name for name, entry in found.items() if entry is None]
         if missing:
             raise InputError(f"{source}: not a solution zip: no {', '.join(missing)} at its root")
-        documents = {name: _parse_xml(archive.read(str(entry)), f"{source}: {name}") for name, entry in found.items()}
+        documents = {name: parse_xml(archive.read(str(entry)), f"{source}: {name}") for name, entry in found.items()}
         folders = {f.casefold() for f in archive.folders() if "/" not in f}
     root = documents[CUSTOMIZATIONS_XML]
     has = {tag: _counts(root, tag) for tag in (CONNECTOR_FOLDER, WORKFLOWS_FOLDER, PLUGIN_NODE)}
@@ -426,18 +419,6 @@ def workflow_definition(op: Operation, *, logical_name: str, reference: str, con
     }
 
 
-def _element(parent: ET.Element, tag: str, text: str | None = None, **attributes: str) -> ET.Element:
-    child = ET.SubElement(parent, tag, attributes)
-    if text is not None:
-        child.text = text
-    return child
-
-
-def _document(root: ET.Element) -> bytes:
-    ET.indent(root, space="  ")
-    return ('<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n").encode()
-
-
 _WORKFLOW_FIELDS = (
     ("Type", "1"), ("Subprocess", "0"), ("Category", "5"), ("Mode", "0"), ("Scope", "4"), ("OnDemand", "0"),
     ("TriggerOnCreate", "0"), ("TriggerOnDelete", "0"), ("AsyncAutodelete", "0"), ("SyncWorkflowLogOnFailure", "0"),
@@ -454,23 +435,23 @@ def _flow_customizations(data: bytes, *, flow_id: str, name: str, json_file: str
     root.set("xmlns:xsi", XSI)  # dropped by the parser (unused), but exports declare it
     workflows = root.find(WORKFLOWS_FOLDER)
     if workflows is None:
-        workflows = _element(root, WORKFLOWS_FOLDER)
-    workflow = _element(workflows, "Workflow", WorkflowId=f"{{{flow_id}}}", Name=name)
-    _element(workflow, "JsonFileName", f"/{json_file}")
+        workflows = xml_element(root, WORKFLOWS_FOLDER)
+    workflow = xml_element(workflows, "Workflow", WorkflowId=f"{{{flow_id}}}", Name=name)
+    xml_element(workflow, "JsonFileName", f"/{json_file}")
     for tag, value in _WORKFLOW_FIELDS:
-        _element(workflow, tag, value)
-    _element(_element(workflow, "LocalizedNames"), "LocalizedName", languagecode=LANGUAGE, description=name)
+        xml_element(workflow, tag, value)
+    xml_element(xml_element(workflow, "LocalizedNames"), "LocalizedName", languagecode=LANGUAGE, description=name)
     references = ET.Element("connectionreferences")
-    entry = _element(references, "connectionreference", connectionreferencelogicalname=reference)
-    _element(entry, "connectionreferencedisplayname", title)
-    _element(entry, "connectorid", f"{API_ID_PREFIX}{reference.rsplit('_', 1)[0]}")
-    _element(entry, "customconnectorid", connector_id)
+    entry = xml_element(references, "connectionreference", connectionreferencelogicalname=reference)
+    xml_element(entry, "connectionreferencedisplayname", title)
+    xml_element(entry, "connectorid", f"{API_ID_PREFIX}{reference.rsplit('_', 1)[0]}")
+    xml_element(entry, "customconnectorid", connector_id)
     for tag, value in (("iscustomizable", "1"), ("promptingbehavior", "0"), ("statecode", "0"), ("statuscode", "1")):
-        _element(entry, tag, value)
+        xml_element(entry, tag, value)
     children = list(root)
     after = next((i for i, child in enumerate(children) if child.tag == "Connectors"), len(children) - 1)
     root.insert(after + 1, references)
-    return _document(root)
+    return xml_document(root)
 
 
 def _flow_solution_xml(data: bytes, *, flow_id: str) -> bytes:
@@ -486,8 +467,8 @@ def _flow_solution_xml(data: bytes, *, flow_id: str) -> bytes:
         label.set("description", f"{label.get('description', '')} sample flow".strip())
     components = manifest.find("RootComponents")
     assert components is not None
-    _element(components, "RootComponent", type=str(WORKFLOW_COMPONENT_TYPE), id=f"{{{flow_id}}}", behavior="0")
-    return _document(root)
+    xml_element(components, "RootComponent", type=str(WORKFLOW_COMPONENT_TYPE), id=f"{{{flow_id}}}", behavior="0")
+    return xml_document(root)
 
 
 def sample_flow_solution(

@@ -587,29 +587,38 @@ def _classify(run: _Run, solution: _Solution) -> None:
     solution.plugin = run.plugin and _counts(_first(parsed, PLUGIN_NODE))
 
 
+_SOLUTION_ADVICE = (
+    (
+        "connector",
+        PACKAGE_CONNECTOR_SOLUTION_MISSING,
+        "Validate the connector solution has no extra component except 'Connector'. If not so, please remove "
+        "them from the solution and export again.",
+    ),
+    (
+        "flow",
+        PACKAGE_FLOW_SOLUTION_MISSING,
+        "Validate the flow solution has both 'Connector' and 'Workflows' components. If not so, please "
+        "recreate the solution and export again.",
+    ),
+    (
+        "plugin",
+        PACKAGE_PLUGIN_SOLUTION_MISSING,
+        "Validate the plugin solution has 'Connector', 'aiplugins' and 'aipluginoperations' components. If "
+        "not so, please recreate the solution and export again.",
+    ),
+)
+"""The solution kinds a package must hold, in the order the checker looks for them, with its advice."""
+
+
 def _verdict_findings(run: _Run, solutions: list[_Solution], level3: str) -> None:
+    """The first missing kind of solution only (the checker stops there); a plugin one only for plugins."""
     kinds = {s.kind for s in solutions}
-    if "connector" not in kinds:
-        text = _lines(
-            PACKAGE_CONNECTOR_SOLUTION_MISSING.message.format(level3),
-            "Validate the connector solution has no extra component except 'Connector'. If not so, please remove "
-            "them from the solution and export again.",
-        )
-        run.add(_finding(PACKAGE_CONNECTOR_SOLUTION_MISSING, level3, text=text))
-    elif "flow" not in kinds:
-        text = _lines(
-            PACKAGE_FLOW_SOLUTION_MISSING.message.format(level3),
-            "Validate the flow solution has both 'Connector' and 'Workflows' components. If not so, please "
-            "recreate the solution and export again.",
-        )
-        run.add(_finding(PACKAGE_FLOW_SOLUTION_MISSING, level3, text=text))
-    elif run.plugin and "plugin" not in kinds:
-        text = _lines(
-            PACKAGE_PLUGIN_SOLUTION_MISSING.message.format(level3),
-            "Validate the plugin solution has 'Connector', 'aiplugins' and 'aipluginoperations' components. If "
-            "not so, please recreate the solution and export again.",
-        )
-        run.add(_finding(PACKAGE_PLUGIN_SOLUTION_MISSING, level3, text=text))
+    for kind, rule, advice in _SOLUTION_ADVICE:
+        if kind == "plugin" and not run.plugin:
+            continue
+        if kind not in kinds:
+            run.add(_finding(rule, level3, text=_lines(rule.message.format(level3), advice)))
+            return
 
 
 # --------------------------------------------------------------------------- connectorkit's own solution checks

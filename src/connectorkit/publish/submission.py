@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
 import re
 import shutil
 import tempfile
@@ -31,7 +30,7 @@ from typing import Any
 
 from connectorkit.definition.findings import Finding, Severity
 from connectorkit.definition.models import CONSENT_REDIRECT_URL, ConnectionParameter
-from connectorkit.definition.package import PROPERTIES, README, ConnectorPackage
+from connectorkit.definition.package import PROPERTIES, README, ConnectorPackage, replace_folder
 from connectorkit.definition.swagger import Operation, SecurityScheme, Swagger
 from connectorkit.errors import ConnectorkitError, InputError, SourceError
 
@@ -254,7 +253,7 @@ def write_submission(submission: Submission, output: Path, *, validate: Validato
         errors = _merge(submission.errors, [f for f in findings if f.severity is Severity.ERROR])
         if errors:
             raise SubmissionRefused(target, errors)
-        _move_into_place(folder, target)
+        replace_folder(folder, target)
         written = True
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -295,20 +294,6 @@ def _merge(first: list[Finding], second: list[Finding]) -> list[Finding]:
     """Both lists, a finding the validator repeats (same rule and place) given once."""
     seen = {(f.rule, f.file, f.pointer) for f in first}
     return first + [f for f in second if (f.rule, f.file, f.pointer) not in seen]
-
-
-def _move_into_place(folder: Path, target: Path) -> None:
-    """Rename ``folder`` to ``target``; an existing target is moved aside until that succeeds."""
-    if not target.exists():
-        os.replace(folder, target)
-        return
-    aside = folder.with_name(folder.name + ".old")
-    os.replace(target, aside)
-    try:
-        os.replace(folder, target)
-    except BaseException:
-        os.replace(aside, target)
-        raise
 
 
 # --------------------------------------------------------------------------- readme: checking
