@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
 
 import typer
 from rich.logging import RichHandler
+from typer.core import TyperGroup
+
+try:  # typer 0.2x carries its own copy of click
+    from typer._click import exceptions as usage
+except ImportError:  # pragma: no cover - older typer on click itself
+    from click import exceptions as usage  # type: ignore[no-redef]
 
 from connectorkit import __version__
 from connectorkit.cli import appreg as appreg_command
@@ -24,7 +33,36 @@ from connectorkit.cli import triggers as triggers_command
 from connectorkit.cli import validate as validate_command
 from connectorkit.cli.common import err
 
+
+class _OneLineErrors(TyperGroup):
+    """The root command, with usage errors (a missing argument, an unknown option, a bad value) as
+    one line on stderr and exit code 2, like every other input error, instead of a boxed panel."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, *rest: Any, **extra: Any) -> Any:
+        if extra.get("standalone_mode", True) is False:
+            return super().main(args, prog_name, *rest, **extra)
+        extra["standalone_mode"] = False
+        try:
+            code = super().main(args, prog_name, *rest, **extra)
+        except usage.NoArgsIsHelpError as exc:
+            typer.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+            sys.exit(exc.exit_code)
+        except usage.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx else "connectorkit"
+            message = " ".join(exc.format_message().split())
+            err.print(f"error: {where}: {message} (see '{where} --help')", markup=False, highlight=False)
+            sys.exit(exc.exit_code)
+        except usage.ClickException as exc:
+            err.print(f"error: {' '.join(exc.format_message().split())}", markup=False, highlight=False)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            err.print("aborted", markup=False, highlight=False)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=_OneLineErrors,
     name="connectorkit",
     help="Build, validate, run and ship Microsoft Power Platform custom connectors, offline.",
     no_args_is_help=True,
