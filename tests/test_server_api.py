@@ -392,3 +392,5 @@ def test_serve_command_checks_its_options(cli: Any, tmp_path: Path) -> None:
     assert bad_port.exit_code == 2 and "--port 0" in bad_port.stderr
     bad_db = cli("serve", "--db", "nonsense://")
     assert bad_db.exit_code == 2 and "Traceback" not in bad_db.stderr
+    no_threads = cli("serve", "--poll-threads", "0", "--db", f"sqlite:///{tmp_path / 's.db'}")
+    assert no_threads.exit_code == 2 and no_threads.stderr.strip() == "error: --poll-threads 0: must be at least 1"

@@ -67,7 +67,8 @@ def test_polling_trigger_started_over_the_api_is_polled_by_the_worker(
     store: Store, tasks: tuple[str, httpx.Client]
 ) -> None:
     connection, api = tasks
-    app = create_app(store=store, token=TOKEN, trigger_options=FAST, worker=True, worker_tick=0.05)
+    app = create_app(store=store, token=TOKEN, trigger_options=FAST, worker=True, worker_tick=0.05, poll_threads=2)
+    assert app.state.server.triggers.concurrency == 2
     with TestClient(app) as http:
         started = http.post("/api/triggers", json={"connection": connection, "operation": "OnNewTasks"}, headers=AUTH)
         assert started.status_code == 201, started.text

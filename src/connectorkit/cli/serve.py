@@ -55,7 +55,13 @@ def console_url(host: str, port: int, code: str) -> str:
 
 
 def _run_worker(
-    db: str | None, config: Path | None, options: TriggerOptions, lease_seconds: float, *, tick: float
+    db: str | None,
+    config: Path | None,
+    options: TriggerOptions,
+    lease_seconds: float,
+    *,
+    tick: float,
+    poll_threads: int,
 ) -> None:
     """``serve --worker``: poll and forward in this thread until Ctrl-C or SIGTERM."""
     import httpx
@@ -72,7 +78,9 @@ def _run_worker(
 
     with open_store(db) as store, httpx.Client() as client:
         environment = LocalEnvironment(store, config=load_runtime_config(config))
-        service = TriggerService(environment, client=client, options=options, lease_seconds=lease_seconds)
+        service = TriggerService(
+            environment, client=client, options=options, lease_seconds=lease_seconds, concurrency=poll_threads
+        )
         previous = [signal.signal(signal.SIGTERM, request_stop), signal.signal(signal.SIGINT, request_stop)]
         try:
             out.print(f"connectorkit trigger worker {service.worker_id} running; Ctrl-C stops", markup=False)
@@ -110,6 +118,9 @@ def register(app: typer.Typer) -> None:
         lease_seconds: float = typer.Option(
             120.0, "--lease-seconds", help="How long a worker holds a trigger it polls (a dead worker's, at most)."
         ),
+        poll_threads: int = typer.Option(
+            4, "--poll-threads", help="Polls a worker runs at once (a slow backend holds one thread, not the others)."
+        ),
     ) -> None:
         """Serve the management API (/api, token in the server-token file), the web console and the trigger worker."""
         from connectorkit.runtime.triggers import TriggerOptions
@@ -118,11 +129,13 @@ def register(app: typer.Typer) -> None:
             raise InputError("--worker and --no-worker: pick one (--worker runs only the worker)")
         if poll_interval <= 0 or lease_seconds <= 0:
             raise InputError("--poll-interval and --lease-seconds must be positive")
+        if poll_threads < 1:
+            raise InputError(f"--poll-threads {poll_threads}: must be at least 1")
         if public_url is not None and not public_url.startswith(("http://", "https://")):
             raise InputError(f"--public-url {public_url!r}: expected an absolute http(s) URL")
         options = TriggerOptions(interval=poll_interval, min_interval=min(poll_interval, TriggerOptions().min_interval))
         if worker_only:
-            _run_worker(db, config, options, lease_seconds, tick=min(1.0, poll_interval))
+            _run_worker(db, config, options, lease_seconds, tick=min(1.0, poll_interval), poll_threads=poll_threads)
             return
         import uvicorn
 
@@ -145,6 +158,7 @@ def register(app: typer.Typer) -> None:
             public_url=(public_url or own_url(host, port)).rstrip("/"),
             trigger_options=options,
             lease_seconds=lease_seconds,
+            poll_threads=poll_threads,
             worker=not no_worker,
             worker_tick=min(1.0, poll_interval),
         )

@@ -86,6 +86,7 @@ def create_app(
     public_url: str | None = None,
     trigger_options: TriggerOptions | None = None,
     lease_seconds: float = 120.0,
+    poll_threads: int = 4,
     worker: bool = False,
     worker_tick: float = 1.0,
 ) -> FastAPI:
@@ -97,7 +98,8 @@ def create_app(
     runtime settings (the platform's defaults when None).
 
     Triggers: ``public_url`` is the base webhook services call back (``/callbacks/<token>`` under
-    it; None refuses webhook triggers), ``trigger_options`` and ``lease_seconds`` shape polling,
+    it; None refuses webhook triggers), ``trigger_options``, ``lease_seconds`` and ``poll_threads``
+    (polls run at once) shape polling,
     and ``worker`` runs a :class:`Worker` thread (waking at least every ``worker_tick`` seconds)
     from startup to shutdown.
     """
@@ -117,7 +119,12 @@ def create_app(
     shared = client or httpx.Client()
     environment = LocalEnvironment(store, config=config)
     triggers = TriggerService(
-        environment, client=shared, options=trigger_options, public_url=public_url, lease_seconds=lease_seconds
+        environment,
+        client=shared,
+        options=trigger_options,
+        public_url=public_url,
+        lease_seconds=lease_seconds,
+        concurrency=poll_threads,
     )
     runner = Worker(triggers, tick=worker_tick) if worker else None
 
