@@ -283,6 +283,10 @@ def test_inputs() -> None:
     for bad in ("0m", "soon", "2020-01-01"):
         with pytest.raises(InputError, match="--secret-expiry"):
             appreg.parse_expiry(bad, now)
+    assert appreg.parse_expiry("100y", now) == datetime(2125, 1, 31, tzinfo=UTC)  # the cap itself is allowed
+    for huge in ("101y", "1201m", "36601d", "99999y", "100000000d", "2125-02-01", "9999-12-31"):
+        with pytest.raises(InputError, match=rf"^--secret-expiry {huge}: at most 100 years$"):
+            appreg.parse_expiry(huge, now)
     assert appreg.expand_permissions(["teams-governance,User.Read", "Mail.Read"]) == (*TEAMS, "Mail.Read")
     with pytest.raises(InputError, match="--redirect-uri"):
         appreg.redirect_uris(["ftp://x"])
@@ -451,3 +455,59 @@ def test_help_names_the_permissions(cli: Callable[..., Run]) -> None:
 
 def _iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["create", "X", "--secret-expiry", "99999y"], "--secret-expiry 99999y: at most 100 years"),
+        (["create", "X", "--secret-expiry", "100000000d"], "--secret-expiry 100000000d: at most 100 years"),
+        (["create", "--app-id", "notaguid"], "--app-id 'notaguid': not an application (client) id"),
+        (["show", "--app-id", "notaguid"], "--app-id 'notaguid': not an application (client) id"),
+        (["create", "X", "-p", ""], "--permissions: no permission names given"),
+        (["create", "X", "-p", " , "], "--permissions: no permission names given"),
+        (["create", "X", "--app-permissions", ""], "--app-permissions: no permission names given"),
+        (["create", "X", "-p", "User Read"], "--permissions 'User Read': not a permission name"),
+        (["create", "  "], "NAME: the display name is empty"),
+    ],
+)
+def test_cli_bad_options_fail_before_any_request(
+    cli: Callable[..., Run], env: None, standin: GraphStandIn, args: list[str], expected: str
+) -> None:
+    run = cli("appreg", *args)
+    assert run.exit_code == 2, run.stderr
+    assert run.stderr.strip().splitlines() == [run.stderr.strip()] and run.stderr.startswith(f"error: {expected}")
+    assert "Traceback" not in run.stderr
+    assert standin.calls == []  # refused before Graph was asked anything
+
+
+def test_cli_create_rides_out_replication_lag(
+    cli: Callable[..., Run], env: None, standin: GraphStandIn, tmp_path: Path
+) -> None:
+    standin.lag = 1  # the new app is not visible to its first direct request
+    target = tmp_path / "secret"
+    first = cli("appreg", "create", "Lagging app", "-p", "User.Read", "--secret-file", target)
+    assert first.exit_code == 0, first.stderr
+    lagged = [c for c in standin.calls if c.status in (400, 404)]
+    assert len(lagged) == 1 and lagged[0].method == "POST" and lagged[0].path == "/servicePrincipals"
+    assert counts(standin) == (1, 2, 1, 0, 1) and target.read_text() == PLANTED[0]
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    again = cli("appreg", "create", "Lagging app", "-p", "User.Read", "--secret-file", target)
+    assert again.exit_code == 0, again.stderr
+    assert "no changes" in again.stdout and counts(standin) == (1, 2, 1, 0, 1)
+    assert target.read_text() == PLANTED[0]  # no second secret, the file untouched
+
+
+def test_cli_grant_conflict_409_is_read_back_and_patched(
+    cli: Callable[..., Run], env: None, standin: GraphStandIn
+) -> None:
+    assert cli("appreg", "create", "Granted app", "-p", "User.Read").exit_code == 0
+    standin.stale_grant_reads = 1  # the listing misses the grant: the POST meets 409
+    run = cli("appreg", "create", "Granted app", "-p", "openid")
+    assert run.exit_code == 0, run.stderr
+    assert "+ add delegated consent: openid" in run.stdout
+    conflict = [c for c in standin.calls if (c.method, c.path, c.status) == ("POST", "/oauth2PermissionGrants", 409)]
+    assert len(conflict) == 1
+    [grant] = standin.grants.values()
+    assert grant["scope"] == "User.Read openid"
+    assert ("PATCH", f"/oauth2PermissionGrants/{grant['id']}") in standin.writes()

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from standins.graph import GraphStandIn, serve_graph
-from standins.powerapps import GLOBAL_REDIRECT, PowerAppsBackend, make_token, powerapps_standin
+from standins.powerapps import GLOBAL_REDIRECT, PowerAppsBackend, comparable_body, make_token, powerapps_standin
 
 from conftest import RecordingCli, Run
 
@@ -214,6 +214,9 @@ def test_issue_7_chain_end_to_end(
     assert f"Updated {CONNECTOR} ({connector_id})" in redeployed.stdout
     assert stored(rp, connector_id) == before
     assert rp.client_secrets[connector_id] == {"entra/token": PLANTED[0], "generic/token": PLANTED[0]}
+    [post] = [r for r in rp.requests if r["method"] == "POST" and r["path"].endswith("/Microsoft.PowerApps/apis")]
+    patch = [r for r in rp.requests if r["method"] == "PATCH" and r["path"].endswith(connector_id)][-1]
+    assert comparable_body(patch["body"]) == comparable_body(post["body"], assigned_redirect=per_connector)
 
     # 4. Rotate with no grace: the new secret in both parameter sets, the old one gone at Graph.
     rotated = run("appreg", "rotate", APP, "--connector", CONNECTOR, "--env", ENV_NAME, "--grace", "0")

@@ -4,6 +4,9 @@ clouds table with its overrides."""
 from __future__ import annotations
 
 import json
+import logging
+import time
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -11,8 +14,11 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from connectorkit.cloud.clouds import CLOUDS, resolve_cloud
-from connectorkit.cloud.http import CloudClient, CloudError, error_detail, shown_url
+from connectorkit.cloud.graph import Graph
+from connectorkit.cloud.http import CloudClient, CloudError, QueryStringFilter, error_detail, shown_url, without_queries
 from connectorkit.errors import InputError
+
+from conftest import Run
 
 
 def client_for(server: HTTPServer, **kwargs: object) -> CloudClient:
@@ -159,3 +165,74 @@ def test_clouds_bad_input() -> None:
         resolve_cloud(overrides={"graph": "graph.local"}, environ={})
     with pytest.raises(InputError, match=r"^CONNECTORKIT_POWERAPPS_RESOURCE: "):
         resolve_cloud(environ={"CONNECTORKIT_POWERAPPS_RESOURCE": "service"})
+
+
+def test_refused_connection_fails_fast_but_timeouts_keep_the_back_off() -> None:
+    # A wrong --graph-url: the port is closed. One short retry, not the minute of back-off.
+    waits: list[float] = []
+    client = CloudClient(
+        httpx.Client(), None, service="Graph", base_url="http://127.0.0.1:9", retries=5, backoff=2.0, sleep=waits.append
+    )
+    with pytest.raises(CloudError, match=r"^Graph: cannot reach http://127.0.0.1:9/me \(ConnectError\)$"):
+        client.get_json("me")
+    assert waits == [0.5]
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    waits.clear()
+    timing_out = CloudClient(
+        httpx.Client(transport=httpx.MockTransport(slow)), None, service="Graph", base_url="http://graph.test",
+        retries=3, backoff=2.0, sleep=waits.append,
+    )  # fmt: skip
+    with pytest.raises(CloudError, match=r"cannot reach http://graph.test/me \(ReadTimeout\)"):
+        timing_out.get_json("me")
+    assert waits == [2.0, 4.0, 8.0]  # timeouts may pass: the documented back-off
+
+
+def test_refused_connection_through_the_cli_is_quick(cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONNECTORKIT_ACCESS_TOKEN", "token")
+    monkeypatch.delenv("CONNECTORKIT_CLOUD", raising=False)
+    started = time.monotonic()
+    run = cli("appreg", "secrets", "Some app", "--graph-url", "http://127.0.0.1:9")
+    assert run.exit_code == 1
+    assert run.stderr.strip().splitlines()[-1].startswith("error: Graph: cannot reach http://127.0.0.1:9/v1.0/")
+    assert time.monotonic() - started < 5  # was 63 s with the full back-off
+
+
+def test_service_quoting_a_signed_url_back_is_shown_without_the_signature(httpserver: HTTPServer) -> None:
+    quoted = {"iconUri": "https://acct.blob.core.windows.net/c1/icon.png?sv=2018-03-28&sig=SECRETSIG%3D&sp=r"}
+    inner = {"Code": "BadBody", "Message": "Could not parse " + json.dumps(quoted)}
+    body = {"error": {"code": "ApiHubsRequestFailed", "message": f"The request failed: '{json.dumps(inner)}'."}}
+    httpserver.expect_request("/v1.0/apis").respond_with_json(body, status=400)
+    with pytest.raises(CloudError) as caught:
+        client_for(httpserver).request("POST", "apis", json=quoted)
+    message = str(caught.value)
+    assert "SECRETSIG" not in message and "sv=" not in message
+    assert "BadBody: Could not parse" in message and "https://acct.blob.core.windows.net/c1/icon.png" in message
+
+
+def test_log_filter_and_messages_share_one_rule() -> None:
+    text = 'PUT https://a.blob.core.windows.net/c/x.png?sig=S1 and "http://h/p#frag" end'
+    assert without_queries(text) == 'PUT https://a.blob.core.windows.net/c/x.png and "http://h/p" end'
+    record = logging.LogRecord("httpx", logging.INFO, __file__, 1, "HTTP Request: %s", (text,), None)
+    QueryStringFilter().filter(record)
+    assert record.getMessage() == "HTTP Request: " + without_queries(text)
+
+
+def test_token_is_never_sent_to_a_next_link_on_another_host(httpserver: HTTPServer) -> None:
+    own = httpserver.url_for("/v1.0/applications")  # the same server under its other loopback name
+    other = "127.0.0.1" if "//localhost:" in own else "localhost"
+    elsewhere = own.replace(httpx.URL(own).host, other, 1) + "?$skiptoken=2"
+    httpserver.expect_request("/v1.0/applications").respond_with_json(
+        {"value": [{"id": "1"}], "@odata.nextLink": elsewhere}
+    )
+    cloud = resolve_cloud("public", {"graph": httpserver.url_for("")}, environ={})
+    handed: list[str] = []
+    graph = Graph.connect(cloud, lambda scope: handed.append(scope) or "SECRET-BEARER", httpx.Client())
+    with pytest.raises(CloudError) as caught:
+        graph.applications_named("x")
+    assert str(caught.value).startswith(f"Graph: refusing to send the access token to {other}:")
+    assert "skiptoken" not in str(caught.value)
+    assert len(httpserver.log) == 1  # the link was not followed, with or without the token
+    assert len(handed) == 1

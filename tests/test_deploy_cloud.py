@@ -29,7 +29,7 @@ from connectorkit.cloud.powerapps import (
 from connectorkit.definition.package import ConnectorPackage
 from connectorkit.errors import InputError
 from standins.dataverse import DataverseBackend, dataverse_standin
-from standins.powerapps import PowerAppsBackend, make_token, powerapps_standin
+from standins.powerapps import PowerAppsBackend, StandInError, comparable_body, make_token, powerapps_standin
 
 from conftest import CORPUS, RecordingCli, Run, needs_corpus
 
@@ -194,6 +194,13 @@ def test_create_list_download_and_redeploy_unchanged(api: PowerAppsApi, rp: Powe
     assert rp.client_secrets[done.connector_id] == {"entra/token": SECRET, "generic/token": SECRET}
     patch = json.loads(rp_calls(rp, "PATCH", done.connector_id)[-1]["body"])
     assert "displayName" not in patch["properties"]
+    # The unchanged re-deploy sends what the create sent, but for what must differ: a PATCH that
+    # dropped or changed a field would fail here. The RP assigned the per-connector redirect URL.
+    post = rp_calls(rp, "POST", "/providers/Microsoft.PowerApps/apis")[0]["body"]
+    assigned = "https://global.consent.azure-apim.net/redirect/" + done.connector_id.removeprefix("shared_")
+    assert comparable_body(rp_calls(rp, "PATCH", done.connector_id)[-1]["body"]) == comparable_body(
+        post, assigned_redirect=assigned
+    )
 
 
 def test_update_changes_what_changed_but_not_the_display_name(
@@ -479,3 +486,94 @@ def test_cli_paconn_folder_round_trip(
     redeploy = cloud_cli("deploy", out, "--env", original["environment"])
     assert redeploy.exit_code == 0, redeploy.stderr
     assert stored(rp, original["connectorId"]) == before
+
+
+def test_cli_deploy_rides_out_429_and_503_and_reports_a_lasting_503(
+    cloud_cli: Callable[..., Run], rp: PowerAppsBackend, tmp_path: Path
+) -> None:
+    folder = write_connector(tmp_path / "orders")
+    rp.transient = [429, 503, 429]
+    made = cloud_cli("deploy", folder, "--env", DEFAULT_ENV, "--secret-stdin", stdin=SECRET)
+    assert made.exit_code == 0, made.stderr
+    assert rp.transient == [] and "Created Contoso Orders" in made.stdout
+    rp.transient = [503] * 6  # more than the retries
+    failed = cloud_cli("list", "--env", DEFAULT_ENV)
+    assert failed.exit_code == 1
+    [line] = failed.stderr.strip().splitlines()
+    assert line.startswith("error: Flow: HTTP 503 ServiceUnavailable")
+
+
+@pytest.mark.parametrize("secret", ["PLANT-echo-Qm7xV2pL9", "PLANT two  spaces Zx9", 'PLANT"quote\\bs-Kq4'])
+def test_cli_service_echoing_the_body_leaks_neither_secret_nor_signature(
+    cloud_cli: Callable[..., Run],
+    rp: PowerAppsBackend,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    secret: str,
+) -> None:
+    """The RP quoting the create body back (secret and signed icon URL inside) in a wrapped error."""
+    caplog.set_level(logging.DEBUG)
+
+    def echo(self: PowerAppsBackend, env: str, body: Any, name: str | None = None) -> dict[str, Any]:
+        inner = {"Code": "BadBody", "Message": "Could not parse " + json.dumps(body)}
+        prose = f"The request failed with client error: '{json.dumps(inner)}'."
+        raise StandInError(400, "InvalidRequestContent", "x",
+                           body={"error": {"code": "ApiHubsRequestFailed", "message": prose}})  # fmt: skip
+
+    monkeypatch.setattr(PowerAppsBackend, "create_api", echo)
+    folder = write_connector(tmp_path / "orders")
+    run = cloud_cli("--verbose", "deploy", folder, "--env", DEFAULT_ENV, "--secret-stdin", stdin=secret + "\n")
+    assert run.exit_code == 1
+    line = run.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: Power Apps: HTTP 400 BadBody: Could not parse ") and "***" in line
+    shown = run.stdout + run.stderr + caplog.text
+    for form in (
+        secret,
+        " ".join(secret.split()),
+        json.dumps(secret)[1:-1],
+        " ".join(json.dumps(secret)[1:-1].split()),
+    ):
+        assert form not in shown
+    signatures = list(rp.signatures.values())
+    assert signatures and not any(sig in shown for sig in signatures)
+    assert "sig=" not in line and ".png" in line  # the icon URL is named, without its signature
+
+
+def test_cli_settings_url_on_another_host_needs_trust(
+    cloud_cli: Callable[..., Run], rp: PowerAppsBackend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CONNECTORKIT_POWERAPPS_URL")
+    folder = write_connector(tmp_path / "orders")
+    (folder / "settings.json").write_text(json.dumps({"powerAppsUrl": rp.base_url}))
+    secret_file = tmp_path / "secret.txt"
+    secret_file.write_text(SECRET)
+    before = len(rp.requests)
+    refused = cloud_cli("deploy", folder, "--env", DEFAULT_ENV, "--secret-file", secret_file)
+    assert refused.exit_code == 2
+    [line] = refused.stderr.strip().splitlines()
+    assert line.startswith(f"error: settings.json powerAppsUrl {rp.base_url}: not the selected cloud's Power Apps")
+    assert "--trust-settings-url" in line and "https://api.powerapps.com" in line
+    assert len(rp.requests) == before  # the token went nowhere
+    trusted = cloud_cli("deploy", folder, "--env", DEFAULT_ENV, "--secret-file", secret_file, "--trust-settings-url")
+    assert trusted.exit_code == 0, trusted.stderr
+    # The option still wins over the file without any trust flag; the cloud's own host needs none either.
+    assert cloud_cli("deploy", folder, "--env", DEFAULT_ENV, "--powerapps-url", rp.base_url).exit_code == 0
+    (folder / "settings.json").write_text(json.dumps({"powerAppsUrl": "https://API.powerapps.com/"}))
+    monkeypatch.setenv("CONNECTORKIT_POWERAPPS_URL", rp.base_url)  # keep the real service out of the test
+    assert cloud_cli("deploy", folder, "--env", DEFAULT_ENV).exit_code == 0
+
+
+def test_cli_cloud_commands_take_login_url_and_deploy_help_says_what_it_needs(
+    cloud_cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    folder = write_connector(tmp_path / "orders")
+    for args in (["environments"], ["list", "--env", "Test"], ["download", "X", "--env", "Test", "-o", "out"],
+                 ["deploy", str(folder), "--env", "Test"]):  # fmt: skip
+        run = cloud_cli(*args, "--login-url", "ftp://login")
+        assert run.exit_code == 2, (args, run.stderr)
+        assert "--login-url: 'ftp://login' is not an absolute http(s) URL" in run.stderr, (args, run.stderr)
+    assert cloud_cli("environments", "--login-url", "http://127.0.0.1:9").exit_code == 0  # the token is static
+    shown = " ".join(cloud_cli("deploy", "--help").stdout.split())
+    assert "Environment Maker" in shown and "--secret-stdin or --secret-file" in shown
+    assert "--login-url" in shown and "--trust-settings-url" in shown

@@ -514,6 +514,7 @@ def test_token_provider_renews_tokens_close_to_expiry(env: Env, monkeypatch: pyt
 def test_bad_input_is_exit_2_one_line(env: Env, args: list[str], expected: str) -> None:
     run = env.login(*args, input=SECRET)
     assert expected in one_line_error(run, 2)
+    assert run.stderr.strip().count("\n") == 0, run.stderr  # no cache note before the error
     assert not env.profile.exists()
     env.assert_no_secret(SECRET)
 
@@ -529,6 +530,9 @@ def test_empty_stdin_secret_and_unreadable_certificate(env: Env) -> None:
     garbage.write_text("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
     run = env.login("--certificate", str(garbage), "--tenant", "t", "--client-id", "c")
     assert f"--certificate {garbage}: not a PEM or PFX file" in one_line_error(run, 2)
+    assert "unencrypted" not in run.stderr  # inputs are checked before the token cache is chosen
+    run = env.login("--federated-token-file", str(env.tmp / "absent.jwt"), "--tenant", "t", "--client-id", "c")
+    assert "--federated-token-file" in one_line_error(run, 2) and "unencrypted" not in run.stderr
 
 
 def test_damaged_profile_is_an_input_error(env: Env) -> None:

@@ -127,6 +127,28 @@ def test_keep_old_only_and_secret_file(
     assert len(graph.writes()) == writes
 
 
+def test_several_old_secrets_need_only_or_all_old(
+    run: Callable[..., Run], graph: GraphStandIn, rp: PowerAppsBackend, api: PowerAppsApi, tmp_path: Path
+) -> None:
+    app, connector = deployed(graph, api, tmp_path, secrets=2)
+    first, second = keys(app)
+    hints = [c.get("hint") for c in app["passwordCredentials"]]
+    args = ("appreg", "rotate", APP, "--connector", connector, "--env", ENV_ID, "--grace", "0")
+    refused = run(*args)
+    assert refused.exit_code == 2, refused.stderr
+    [line] = refused.stderr.strip().splitlines()
+    assert line.startswith(f"error: APP {APP}: has 2 client secrets ({first} ({hints[0]}***), {second} ")
+    assert line.endswith("pick the one to replace with --only KEYID, or replace them all with --all-old")
+    assert graph.writes() == [] and keys(app) == [first, second]  # nothing added before refusing
+    everything = run(*args, "--all-old")
+    assert everything.exit_code == 0, everything.stderr
+    assert f"removed old secret(s): {first}, {second}" in everything.stdout
+    [new] = keys(app)
+    assert new not in (first, second) and rp.client_secrets[connector]["entra/token"] == PLANTED[2]
+    help_text = run("appreg", "rotate", "--help").stdout
+    assert "--all-old" in help_text and "--only" in help_text
+
+
 def test_refusals_before_any_secret_exists(
     run: Callable[..., Run], graph: GraphStandIn, rp: PowerAppsBackend, api: PowerAppsApi, tmp_path: Path
 ) -> None:

@@ -544,3 +544,27 @@ def powerapps_standin(token: str, oid: str) -> Iterator[PowerAppsBackend]:
     with serve(powerapps_app(backend)) as url:
         backend.base_url = url
         yield backend
+
+
+def comparable_body(raw: str, *, assigned_redirect: str | None = None) -> dict[str, Any]:
+    """A create or update body as sent, less what legitimately differs between a create and an
+    unchanged re-deploy: ``displayName`` (refused on update), client secrets (never read back),
+    and the signed upload URLs (``iconUri``, ``scriptDefinitionUrl``: a new container each time).
+    Whatever else a PATCH drops or changes shows up when the two are compared.
+
+    ``assigned_redirect`` puts the per-connector redirect URL the RP assigned on create into each
+    OAuth setting that has a ``redirectUrl`` (pass it for the create body: a downloaded folder
+    carries the assigned URL)."""
+    body = json.loads(raw)
+    props = body["properties"]
+    for key in ("displayName", "iconUri", "scriptDefinitionUrl"):
+        props.pop(key, None)
+    settings = [props.get("connectionParameters") or {}]
+    settings += [s.get("parameters") or {} for s in (props.get("connectionParameterSets") or {}).get("values") or []]
+    for parameters in settings:
+        for parameter in parameters.values():
+            oauth = parameter.get("oAuthSettings") or {}
+            oauth.pop("clientSecret", None)
+            if assigned_redirect is not None and "redirectUrl" in oauth:
+                oauth["redirectUrl"] = assigned_redirect
+    return body

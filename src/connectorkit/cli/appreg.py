@@ -9,6 +9,7 @@ piped), never logged, and left out of ``--format json`` unless ``--show-secret``
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -99,19 +100,37 @@ def _desired(
     consent: bool,
     exact: bool,
 ) -> appreg.Desired:
+    """Every option checked here, before any network call: a typo must not cost a sign-in or a
+    Graph lookup before it is reported."""
+    if name is not None and not name.strip():
+        raise InputError("NAME: the display name is empty")
     if not name and not app_id:
         raise InputError("NAME: give the app registration's display name (or --app-id)")
+    if app_id is not None and not appreg.GUID.match(app_id):
+        raise InputError(f"--app-id {app_id!r}: not an application (client) id (a GUID)")
     return appreg.Desired(
         name=name,
         app_id=app_id,
         redirect_uris=appreg.redirect_uris(redirect_uri or []),
         access_tokens=access_tokens,
         id_tokens=id_tokens,
-        delegated=appreg.expand_permissions(permissions or []),
-        application=appreg.expand_permissions(app_permissions or []),
+        delegated=_permission_names("--permissions", permissions),
+        application=_permission_names("--app-permissions", app_permissions),
         consent=consent,
         exact=exact,
     )
+
+
+def _permission_names(option: str, values: list[str] | None) -> tuple[str, ...]:
+    """The expanded names; an option given with nothing in it (``-p ""``) is an input error, not
+    silently "no permissions" (which ``--exact`` would turn into removing every permission)."""
+    names = appreg.expand_permissions(values or [])
+    if values and not names:
+        raise InputError(f"{option}: no permission names given")
+    bad = [n for n in names if not re.fullmatch(r"[A-Za-z0-9._-]+", n)]
+    if bad:
+        raise InputError(f"{option} {bad[0]!r}: not a permission name (e.g. User.Read)")
+    return names
 
 
 def _outcome_json(outcome: appreg.Outcome, secret_file: Path | None, show_secret: bool) -> dict[str, Any]:
@@ -446,7 +465,10 @@ def rotate_command(
     ),
     keep_old: bool = typer.Option(False, "--keep-old", help="Keep the old secrets (remove them later yourself)."),
     only: str | None = typer.Option(
-        None, "--only", metavar="KEYID", help="Replace only this old secret (default: every secret the app has)."
+        None, "--only", metavar="KEYID", help="Replace only this old secret (needed when the app has several)."
+    ),
+    all_old: bool = typer.Option(
+        False, "--all-old", help="Replace every client secret the app has (when it has several and no --only)."
     ),
     secret_name: str | None = typer.Option(None, "--secret-name", help="New secret's description."),
     secret_file: Path | None = typer.Option(
@@ -462,7 +484,8 @@ def rotate_command(
 ) -> None:
     """Rotate the app's client secret for a deployed connector: add a new secret, put it into the
     connector's OAuth settings (every parameter set), verify, then remove the old secrets after
-    --grace. If the connector cannot be updated, the new secret is removed again."""
+    --grace. If the connector cannot be updated, the new secret is removed again. An app with several
+    client secrets needs --only KEYID (or --all-old to remove them all): another service may use one."""
     from connectorkit.cloud import rotate
 
     if secret_file is not None:
@@ -473,6 +496,7 @@ def rotate_command(
         environment = _environment(api, env, solution)
         done = rotate.rotate(
             graph, environment, target, connector, expiry=expiry, grace=wait, keep_old=keep_old, only=only,
+            all_old=all_old,
             secret_name=secret_name, wait=_countdown,
             deliver=(lambda value: appreg.write_secret_file(secret_file, value)) if secret_file else None,
             progress=lambda message: err.print(f"✓ {message}", highlight=False, markup=False),

@@ -16,12 +16,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from connectorkit.cli.cloudopts import CLOUD_OPTION, FLOW_URL_OPTION, POWERAPPS_URL_OPTION, cloud_from_options
+from connectorkit.cli.cloudopts import (
+    CLOUD_OPTION,
+    FLOW_URL_OPTION,
+    LOGIN_URL_OPTION,
+    POWERAPPS_URL_OPTION,
+    cloud_from_options,
+)
 from connectorkit.cli.common import FORMAT_OPTION, OutputFormat, err, handle_errors, out, print_json
 from connectorkit.cloud.clouds import env_variable
 from connectorkit.cloud.powerapps import API_VERSION, PowerAppsApi, PowerPlatformEnvironment
@@ -33,6 +40,20 @@ SECRET_STDIN_OPTION = typer.Option(
     False, "--secret-stdin", help="Read the OAuth client secret from stdin (e.g. piped from `appreg create`)."
 )
 SECRET_FILE_OPTION = typer.Option(None, "--secret-file", help="Read the OAuth client secret from this file.")
+TRUST_SETTINGS_URL_OPTION = typer.Option(
+    False,
+    "--trust-settings-url",
+    help="Use the folder's settings.json powerAppsUrl even when it is not the cloud's Power Apps host "
+    "(your access token is sent there).",
+)
+DEPLOY_NEEDS = (
+    "Permissions needed: sign in as a user (the Power Apps API needs the caller's object id; app-only tokens "
+    "are not known to work) who is Environment Maker in the environment, or who can edit the connector to "
+    "update it; with --solution, a Dataverse role that can write connector rows and customise the solution "
+    "(System Customizer). Creating a connector that signs in with OAuth needs its client secret: "
+    "--secret-stdin or --secret-file. A folder's settings.json powerAppsUrl on another host than the "
+    "cloud's is used only with --trust-settings-url."
+)
 SOLUTION_OPTION = typer.Option(
     None,
     "--solution",
@@ -66,22 +87,41 @@ def power_apps(
     powerapps_url: str | None,
     flow_url: str | None,
     package: ConnectorPackage | None = None,
+    *,
+    login_url: str | None = None,
+    trust_settings_url: bool = False,
 ) -> PowerAppsApi:
     """The Power Apps API for the options, honouring a folder's ``powerAppsUrl`` and
-    ``powerAppsApiVersion`` when neither the option nor its environment variable is set."""
+    ``powerAppsApiVersion`` when neither the option nor its environment variable is set.
+
+    The access token goes wherever that URL points, and a folder can come from anyone: a
+    ``powerAppsUrl`` on another host than the selected cloud's Power Apps API is refused unless
+    ``trust_settings_url`` (``--trust-settings-url``) says the folder is trusted."""
     from connectorkit.cloud.identity import NotSignedInError, token_provider
 
     settings = package.settings_model if package is not None else None
     overridden = powerapps_url or os.environ.get(env_variable("powerapps"))
     if settings is not None and settings.powerAppsUrl and not overridden:
+        selected = cloud_from_options(cloud, flow_url=flow_url, login_url=login_url).powerapps
+        if _host(settings.powerAppsUrl) != _host(selected) and not trust_settings_url:
+            raise InputError(
+                f"settings.json powerAppsUrl {settings.powerAppsUrl}: not the selected cloud's Power Apps API "
+                f"({selected}); your access token would be sent there: pass --trust-settings-url if you trust "
+                "this folder, or --powerapps-url"
+            )
         powerapps_url = settings.powerAppsUrl
-    resolved = cloud_from_options(cloud, powerapps_url=powerapps_url, flow_url=flow_url)
+    resolved = cloud_from_options(cloud, powerapps_url=powerapps_url, flow_url=flow_url, login_url=login_url)
     version = (settings.powerAppsApiVersion if settings is not None else None) or API_VERSION
     try:
         tokens = token_provider(resolved)
     except NotSignedInError as exc:  # a Power Platform --env without credentials: a usage error
         raise InputError(f"--env: {exc}") from None
     return PowerAppsApi(resolved, tokens, api_version=version)
+
+
+def _host(url: str) -> str:
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme.lower()}://{(parts.netloc or '').lower()}"
 
 
 @contextmanager
@@ -195,10 +235,11 @@ def register(app: typer.Typer) -> None:
         cloud: str | None = CLOUD_OPTION,
         powerapps_url: str | None = POWERAPPS_URL_OPTION,
         flow_url: str | None = FLOW_URL_OPTION,
+        login_url: str | None = LOGIN_URL_OPTION,
         output_format: OutputFormat = FORMAT_OPTION,
     ) -> None:
         """List the Power Platform environments you can deploy connectors to (--env takes the id or name)."""
-        with power_apps(cloud, powerapps_url, flow_url) as api:
+        with power_apps(cloud, powerapps_url, flow_url, login_url=login_url) as api:
             found = api.environments()
         rows: list[dict[str, Any]] = [
             {"name": e.name, "displayName": e.display_name, "isDefault": e.is_default, "dataverseUrl": e.instance_url}

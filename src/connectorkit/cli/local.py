@@ -13,7 +13,7 @@ from typing import Any
 import typer
 
 from connectorkit.cli import cloudenv
-from connectorkit.cli.cloudopts import CLOUD_OPTION, FLOW_URL_OPTION, POWERAPPS_URL_OPTION
+from connectorkit.cli.cloudopts import CLOUD_OPTION, FLOW_URL_OPTION, LOGIN_URL_OPTION, POWERAPPS_URL_OPTION
 from connectorkit.cli.common import FORMAT_OPTION, OutputFormat, err, handle_errors, out, print_json
 from connectorkit.definition.models import ConnectionParameter
 from connectorkit.errors import ConnectorkitError, InputError
@@ -185,7 +185,7 @@ def _sign_in(
 def register(app: typer.Typer) -> None:
     register_values(app)
 
-    @app.command("deploy")
+    @app.command("deploy", epilog=cloudenv.DEPLOY_NEEDS)
     @handle_errors
     def deploy(
         path: Path = typer.Argument(..., help="Connector folder."),
@@ -199,6 +199,8 @@ def register(app: typer.Typer) -> None:
         cloud: str | None = CLOUD_OPTION,
         powerapps_url: str | None = POWERAPPS_URL_OPTION,
         flow_url: str | None = FLOW_URL_OPTION,
+        login_url: str | None = LOGIN_URL_OPTION,
+        trust_settings_url: bool = cloudenv.TRUST_SETTINGS_URL_OPTION,
     ) -> None:
         """Register a connector in an environment, or update it (locally each change is a new version)."""
         from connectorkit.definition.package import ConnectorPackage
@@ -206,7 +208,9 @@ def register(app: typer.Typer) -> None:
         package = ConnectorPackage.load(path)
         if env != "local":
             secret = cloudenv.read_secret(secret_stdin, secret_file)
-            with cloudenv.power_apps(cloud, powerapps_url, flow_url, package) as api:
+            with cloudenv.power_apps(
+                cloud, powerapps_url, flow_url, package, login_url=login_url, trust_settings_url=trust_settings_url
+            ) as api:
                 cloudenv.deploy_cloud(package, env, name, secret, solution, api, output_format)
             return
         with _local(env, db) as environment:
@@ -225,10 +229,11 @@ def register(app: typer.Typer) -> None:
         cloud: str | None = CLOUD_OPTION,
         powerapps_url: str | None = POWERAPPS_URL_OPTION,
         flow_url: str | None = FLOW_URL_OPTION,
+        login_url: str | None = LOGIN_URL_OPTION,
     ) -> None:
         """List the connectors of an environment."""
         if env != "local":
-            with cloudenv.power_apps(cloud, powerapps_url, flow_url) as api:
+            with cloudenv.power_apps(cloud, powerapps_url, flow_url, login_url=login_url) as api:
                 cloudenv.list_cloud(env, api, output_format)
             return
         with _local(env, db) as environment:
@@ -250,10 +255,11 @@ def register(app: typer.Typer) -> None:
         cloud: str | None = CLOUD_OPTION,
         powerapps_url: str | None = POWERAPPS_URL_OPTION,
         flow_url: str | None = FLOW_URL_OPTION,
+        login_url: str | None = LOGIN_URL_OPTION,
     ) -> None:
         """Write a deployed connector's files to a folder (from Power Platform with a paconn settings.json)."""
         if env != "local":
-            with cloudenv.power_apps(cloud, powerapps_url, flow_url) as api:
+            with cloudenv.power_apps(cloud, powerapps_url, flow_url, login_url=login_url) as api:
                 cloudenv.download_cloud(name, output, env, api)
             return
         with _local(env, db) as environment:

@@ -153,6 +153,9 @@ def _login(
     """Get a token the way ``signin`` says; returns the sign-in (with the person's account record)."""
     cache = None
     if signin.method not in (Method.azure_cli, Method.access_token):
+        # Build the credential once without a cache first: a missing certificate, an unreadable
+        # token file or a missing secret is reported before anything is said about the cache.
+        identity.build_credential(signin, cloud, environ=os.environ, secret=secret)
         cache = identity.token_cache(allow_plaintext=allow_plaintext, announce=_announce)
         # A new sign-in replaces the last one, and a cached token must not stand in for proof
         # that the credential works today.

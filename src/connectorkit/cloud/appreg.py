@@ -54,6 +54,8 @@ PRESETS: dict[str, tuple[str, ...]] = {
 """Named sets of Microsoft Graph delegated permissions (``--permissions teams-governance``)."""
 
 DEFAULT_SECRET_EXPIRY = "24m"
+MAX_SECRET_YEARS = 100
+"""The longest ``--secret-expiry`` accepted: Graph sets no documented limit, a typo should not pass."""
 AUDIENCE = "AzureADMyOrg"
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -236,7 +238,11 @@ def redirect_uris(extra: Iterable[str], *, include_global: bool = True) -> tuple
 
 
 def parse_expiry(text: str, now: datetime | None = None) -> datetime:
-    """``24m``, ``2y``, ``90d`` from now, or a date ``2027-06-30``: when a new secret expires."""
+    """``24m``, ``2y``, ``90d`` from now, or a date ``2027-06-30``: when a new secret expires.
+
+    Microsoft Graph documents no upper bound (a tenant policy may set one, ``cloud-apis.md`` A.4),
+    so the lifetime is capped at :data:`MAX_SECRET_YEARS`: beyond that a typo (``99999y``) is far
+    likelier than intent, and huge counts would overflow the date arithmetic."""
     now = now or datetime.now(UTC)
     value = text.strip()
     match = re.fullmatch(r"(\d+)\s*([dmy])", value.lower())
@@ -244,16 +250,20 @@ def parse_expiry(text: str, now: datetime | None = None) -> datetime:
         count, unit = int(match.group(1)), match.group(2)
         if count <= 0:
             raise InputError(f"--secret-expiry {text}: must be in the future")
-        if unit == "d":
-            return now + timedelta(days=count)
-        return _add_months(now, count * (12 if unit == "y" else 1))
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(f"--secret-expiry {text}: expected e.g. 24m, 2y, 90d or a date like 2027-06-30") from None
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    if moment <= now:
-        raise InputError(f"--secret-expiry {text}: must be in the future")
+        limit = {"d": MAX_SECRET_YEARS * 366, "m": MAX_SECRET_YEARS * 12, "y": MAX_SECRET_YEARS}[unit]
+        if count > limit:
+            raise InputError(f"--secret-expiry {text}: at most {MAX_SECRET_YEARS} years")
+        moment = now + timedelta(days=count) if unit == "d" else _add_months(now, count * (12 if unit == "y" else 1))
+    else:
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise InputError(f"--secret-expiry {text}: expected e.g. 24m, 2y, 90d or a date like 2027-06-30") from None
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        if moment <= now:
+            raise InputError(f"--secret-expiry {text}: must be in the future")
+    if moment > _add_months(now, MAX_SECRET_YEARS * 12):
+        raise InputError(f"--secret-expiry {text}: at most {MAX_SECRET_YEARS} years")
     return moment
 
 

@@ -53,11 +53,19 @@ def shown_url(url: str | httpx.URL) -> str:
 _QUERY_IN_TEXT = re.compile(r"(https?://[^\s?#\"'<>]*)[?#][^\s\"'<>]*")
 
 
+def without_queries(text: str) -> str:
+    """``text`` with the query string and fragment of every URL in it cut off.
+
+    One rule for log records and error messages alike: a service that quotes a request back (a
+    body naming a blob URL with its shared access signature) must not put the signature on stderr."""
+    return _QUERY_IN_TEXT.sub(r"\1", text) if "://" in text else text
+
+
 def _without_queries(value: Any) -> Any:
     if isinstance(value, httpx.URL):
         return shown_url(value)
-    if isinstance(value, str) and "://" in value:
-        return _QUERY_IN_TEXT.sub(r"\1", value)
+    if isinstance(value, str):
+        return without_queries(value)
     return value
 
 
@@ -151,9 +159,14 @@ def retry_after(response: httpx.Response, default: float) -> float:
 class CloudClient:
     """Requests to one service at ``base_url`` with tokens for ``scope``.
 
-    - ``retries``: further attempts after a transient answer (408, 429, 5xx) or a connection
-      error, waiting ``backoff`` seconds doubled each time, or the ``Retry-After`` the service
-      gave, at most ``max_wait`` seconds.
+    - ``retries``: further attempts after a transient answer (408, 429, 5xx) or a timeout,
+      waiting ``backoff`` seconds doubled each time, or the ``Retry-After`` the service gave, at
+      most ``max_wait`` seconds.
+    - ``connect_retries``: further attempts, ``connect_wait`` seconds apart, when the connection
+      is refused or the host is unknown. That is rarely transient (a wrong ``--graph-url``, a
+      service that is down), so it fails within a second rather than after the full back-off.
+    - The bearer token goes only to ``base_url``'s scheme and host: an absolute URL elsewhere
+      (a next link a service, or someone between, pointed at another host) is refused.
     - ``headers`` / ``params``: sent with every request (``x-ms-origin``, ``api-version``).
     """
 
@@ -170,6 +183,8 @@ class CloudClient:
         retries: int = 4,
         backoff: float = 1.0,
         max_wait: float = 60.0,
+        connect_retries: int = 1,
+        connect_wait: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.client = client
@@ -182,6 +197,8 @@ class CloudClient:
         self.retries = retries
         self.backoff = backoff
         self.max_wait = max_wait
+        self.connect_retries = connect_retries
+        self.connect_wait = connect_wait
         self.sleep = sleep
 
     def url(self, path: str) -> str:
@@ -206,12 +223,22 @@ class CloudClient:
         Graph's 404 right after an object was created (replication lag). Anything else is a
         :class:`CloudError` with the service's own code and message."""
         url = self.url(path)
+        if authenticated and self.tokens is not None and self.scope is not None:
+            self._check_host(url)
         allowed = set(ok)
         delay = self.backoff
+        refused = 0
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
             try:
                 response = self._send(method, url, json, content, params, headers, authenticated)
+            except httpx.ConnectError as exc:
+                refused += 1
+                if last or refused > self.connect_retries:
+                    raise CloudError(f"{self.service}: cannot reach {shown_url(url)} ({type(exc).__name__})") from None
+                log.info("%s: %s %s failed (%s); retrying", self.service, method, shown_url(url), type(exc).__name__)
+                self.sleep(self.connect_wait)
+                continue
             except httpx.TransportError as exc:
                 if last:
                     raise CloudError(f"{self.service}: cannot reach {shown_url(url)} ({type(exc).__name__})") from None
@@ -230,6 +257,15 @@ class CloudClient:
             self.sleep(wait)
             delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _check_host(self, url: str) -> None:
+        """Refuse to send the token to another scheme or host than ``base_url``'s."""
+        if _origin(url) != _origin(self.base_url):
+            host = urlsplit(url).netloc or url
+            raise CloudError(
+                f"{self.service}: refusing to send the access token to {host}, which is not {urlsplit(self.base_url).netloc} "
+                f"(a link in an answer pointed there: {shown_url(url)})"
+            )
 
     def _send(
         self,
@@ -252,6 +288,7 @@ class CloudClient:
     def error(self, method: str, url: str, response: httpx.Response) -> CloudError:
         code, message = error_detail(response.content)
         detail = ": ".join(part for part in (code, message) if part) or response.reason_phrase
+        detail = without_queries(detail)  # a quoted request may carry a signed URL
         return CloudError(
             f"{self.service}: HTTP {response.status_code} {detail} ({method} {shown_url(url)})",
             status=response.status_code,
@@ -264,6 +301,11 @@ class CloudClient:
     def send_json(self, method: str, path: str, body: Any, **kwargs: Any) -> Any:
         """``method`` with a JSON body; the JSON answer, or None for an empty one (204)."""
         return _json_of(self.request(method, path, json=body, **kwargs), self.service)
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
 
 
 def _json_of(response: httpx.Response, service: str) -> Any:

@@ -38,6 +38,7 @@ from connectorkit.cloud.http import CloudClient, CloudError, TokenProvider, show
 from connectorkit.definition.jsontext import dump_bytes
 from connectorkit.definition.package import DEFINITION, ICON, PROPERTIES, SCRIPT, SETTINGS, ConnectorPackage
 from connectorkit.errors import ConnectorkitError, InputError
+from connectorkit.secrets_text import redact, secret_strings
 
 API_VERSION = "2016-11-01"
 ORIGIN = "connectorkit"
@@ -70,15 +71,14 @@ Progress = Callable[[str], None]
 @contextmanager
 def scrubbed(*secrets: str | None) -> Iterator[None]:
     """Re-raise any connectorkit error with the given secret values replaced by ``***``: a
-    service may quote a request body back in its message."""
+    service may quote a request body back in its message, JSON-escaped, URL-encoded or with its
+    whitespace collapsed (:func:`~connectorkit.cloud.http.error_detail` folds it onto one line),
+    so every such form is cut (:func:`~connectorkit.secrets_text.secret_strings`)."""
     try:
         yield
     except ConnectorkitError as exc:
         text = str(exc)
-        hidden = text
-        for secret in secrets:
-            if secret:
-                hidden = hidden.replace(secret, "***")
+        hidden = redact(text, secret_strings(secret for secret in secrets if secret))
         if hidden == text:
             raise
         if isinstance(exc, CloudError):

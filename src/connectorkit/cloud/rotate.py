@@ -13,8 +13,9 @@ nothing half-done:
 - when updating the connector fails, the new secret is removed again and the error says so;
 - when the connector was updated but the check afterwards fails, nothing is removed.
 
-Which old secrets go: every client secret the app had before the rotation (they are older than
-the new one), or only the one ``only`` names. Other apps' secrets are never touched.
+Which old secrets go: the one ``only`` names, or the app's only client secret; when the app has
+several, every one of them only with ``all_old`` (another service may use one of them). Other
+apps' secrets are never touched.
 
 What can be verified: the Power Apps API never returns a client secret, so the new value cannot
 be read back. The rotation re-reads the connector (the update took) and checks that each OAuth
@@ -116,10 +117,23 @@ def check_connector(app: dict[str, Any], connector: CloudConnector, registration
     return len(ids)
 
 
-def replaced_keys(app: dict[str, Any], only: str | None) -> list[str]:
-    """The client secrets a rotation replaces: all the app has now, or just ``only``."""
-    keys = [str(c.get("keyId")) for c in app.get("passwordCredentials") or []]
+def replaced_keys(app: dict[str, Any], only: str | None, *, all_old: bool = False, keep_old: bool = False) -> list[str]:
+    """The client secrets a rotation replaces: just ``only``, or all the app has now.
+
+    Removing every secret of an app with several is refused unless ``all_old`` says so: the other
+    secrets may serve other connectors or services that this rotation does not update, and a
+    removed secret cannot be restored. ``keep_old`` removes nothing, so it needs no such care."""
+    credentials = app.get("passwordCredentials") or []
+    keys = [str(c.get("keyId")) for c in credentials]
     if only is None:
+        if len(keys) > 1 and not all_old and not keep_old:
+            listed = ", ".join(
+                f"{c.get('keyId')} ({c.get('hint')}***)" if c.get("hint") else str(c.get("keyId")) for c in credentials
+            )
+            raise InputError(
+                f"APP {app.get('displayName')}: has {len(keys)} client secrets ({listed}); "
+                "pick the one to replace with --only KEYID, or replace them all with --all-old"
+            )
         return keys
     if only not in keys:
         raise InputError(
@@ -138,6 +152,7 @@ def rotate(
     grace: float,
     keep_old: bool = False,
     only: str | None = None,
+    all_old: bool = False,
     secret_name: str | None = None,
     deliver: Callable[[str], None] | None = None,
     wait: Wait,
@@ -150,7 +165,7 @@ def rotate(
     found = app_of(graph, app)
     target, registration = environment.registration(connector)
     check_connector(found, target, registration)
-    old = replaced_keys(found, only)
+    old = replaced_keys(found, only, all_old=all_old, keep_old=keep_old)
     name = secret_name or f"connectorkit rotation {datetime.now(UTC):%Y-%m-%d}"
     key_id, value = add_secret(graph, found, expiry, display_name=name)
     progress(f"added client secret {key_id}")

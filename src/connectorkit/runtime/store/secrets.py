@@ -14,19 +14,33 @@ import json
 import os
 import secrets as _random
 import stat
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from connectorkit.errors import ConnectorkitError, InputError
+from connectorkit.secrets_text import MASK, redact, redact_json, secret_strings
+
+__all__ = [
+    "KEY_ENV",
+    "KEY_FILE_NAME",
+    "MASK",
+    "SecretBox",
+    "SecretKeyError",
+    "generate_key",
+    "load_key_file",
+    "parse_key",
+    "redact",
+    "redact_json",
+    "resolve_key",
+    "secret_strings",
+]
+"""Redaction lives in :mod:`connectorkit.secrets_text` (shared with ``cloud``); re-exported here."""
 
 KEY_ENV = "CONNECTORKIT_SECRET_KEY"
 KEY_FILE_NAME = "secret.key"
-MASK = "***"
 
 _FORMAT = b"\x01"
 _NONCE_BYTES = 12
@@ -122,42 +136,3 @@ class SecretBox:
 
     def __repr__(self) -> str:
         return f"SecretBox(key={MASK})"
-
-
-def secret_strings(values: Iterable[Any]) -> list[str]:
-    """The strings to redact for each secret value: the value itself (non-strings as JSON) and
-    the URL-encoded and JSON-escaped forms it takes on the wire. Longest first, empties dropped."""
-    forms: set[str] = set()
-    for value in values:
-        if value is None:
-            continue
-        text = value if isinstance(value, str) else json.dumps(value)
-        if not text:
-            continue
-        forms.add(text)
-        forms.add(quote(text, safe=""))
-        forms.add(quote_plus(text, safe=""))
-        forms.add(json.dumps(text)[1:-1])
-    return sorted((form for form in forms if form), key=len, reverse=True)
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every occurrence of each of ``secrets`` (as given by :func:`secret_strings`)
-    replaced by ``***``."""
-    for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, MASK)
-    return text
-
-
-def redact_json(value: Any, secrets: Iterable[str]) -> Any:
-    """A JSON value with ``secrets`` cut out of its text. When cutting breaks the JSON (a secret
-    that was a bare number, say), the redacted text is returned instead of the value."""
-    text = json.dumps(value, ensure_ascii=False)
-    cleaned = redact(text, secrets)
-    if cleaned == text:
-        return value
-    try:
-        return json.loads(cleaned)
-    except ValueError:
-        return cleaned
