@@ -21,6 +21,7 @@ from connectorkit.publish.appsource import (
     AppSourceOptions,
     build_appsource,
     check_appsource,
+    check_countries,
     html_problems,
     license_from_text,
     release_date,
@@ -387,6 +388,9 @@ def _slip_zip() -> bytes:
         (["--license-text", "ok", "--start-date", "tomorrow"], "--start-date 'tomorrow': expected a date"),
         (["--license-text", "ok", "--start-date", "2030-01-01", "--end-date", "2029-12-31"], "must be after"),
         (["--license-text", "ok", "--countries", "US,USA"], "'USA' is not a two-letter country code"),
+        (["--license-text", "ok", "--countries", "US,ZZ"], "ZZ is not on the AppSource page's list"),
+        (["--license-text", "ok", "--countries", "uk"], "UK is not on the AppSource page's list"),
+        (["--license-text", "ok", "--countries", "U1", "--allow-unlisted-country"], "'U1' is not a two-letter"),
         (["--license-text", "ok", "--learn-more-link", "ftp://x"], "expected an absolute http(s) URL"),
         (["--license-text", "ok", "--lcid", "0"], "--lcid 0"),
         (["--license-text", "ok", "--assembly", "{tmp}/terms.html"], "expected the package's .dll"),
@@ -421,8 +425,8 @@ def test_bad_connector_and_output_are_one_line(cli: Callable[..., Run], tmp_path
         (_args(tmp_path / "nope", tmp_path / "o.zip", "--license-text", "x"), "no such connector folder"),
         (_args(no_site, tmp_path / "o.zip", "--license-text", "x"), "--learn-more-link: required"),
         (_args(no_site, tmp_path / "o.txt", "--license-text", "x"), "is a .zip file"),
-        (_args(no_site, tmp_path / "missing" / "o.zip", "--license-text", "x", "--learn-more-link", "https://x.io"),
-         "does not exist"),
+        (_args(no_site, tmp_path / "nosite" / "apiProperties.json" / "o.zip", "--license-text", "x", "--learn-more-link",
+               "https://x.io"), "cannot create folder"),
         ([*_args(no_site, tmp_path / "o.zip", "--license-text", "x"), "--publisher", " "], "--publisher: must not be"),
     ]  # fmt: skip
     for args, message in cases:
@@ -431,11 +435,26 @@ def test_bad_connector_and_output_are_one_line(cli: Callable[..., Run], tmp_path
     assert not (tmp_path / "o.zip").exists() and not (tmp_path / "o.txt").exists()
 
 
+def test_unlisted_countries_need_the_option(cli: Callable[..., Run], connector: Path, tmp_path: Path) -> None:
+    """The page lists the countries "at the time of writing": a code added since can be let through on purpose."""
+    out = tmp_path / "new" / "dir" / "o.zip"
+    run = cli(*_args(connector, out, "--license-text", "x", "--countries", "US,ZZ"))
+    assert run.exit_code == 2 and "--allow-unlisted-country" in run.stderr and not out.exists()
+    run = cli(*_args(connector, out, "--license-text", "x", "--countries", "US,zz", "--allow-unlisted-country"))
+    assert run.exit_code == 0, run.stderr
+    assert ET.fromstring(_read(out.read_bytes())["input.xml"]).findtext("SupportedCountries") == "US,ZZ"
+    assert check_countries("us, CA,us") == ("US", "CA")
+    assert check_countries("ZZ", allow_unlisted=True) == ("ZZ",)
+    with pytest.raises(InputError, match="ZZ is not on the AppSource page's list"):
+        check_countries("ZZ")
+    assert all(check_countries(code) == (code,) for code in SUPPORTED_COUNTRIES)
+
+
 def test_cli_help_documents_every_option(cli: Callable[..., Run]) -> None:
     text = cli("package", "appsource", "--help").stdout
     for option in ("--output", "--publisher", "--license-file", "--license-text", "--solution", "--version",
                    "--publisher-prefix", "--start-date", "--end-date", "--countries", "--learn-more-link", "--lcid",
-                   "--assembly", "--assets-folder", "--format"):  # fmt: skip
+                   "--assembly", "--assets-folder", "--allow-unlisted-country", "--format"):  # fmt: skip
         assert option in text
 
 

@@ -80,6 +80,71 @@ def test_real_connectors_give_packages_that_validate(cli: Cli, tmp_path: Path, f
     assert checked.stdout.rstrip().endswith(OK_LINE)
 
 
+def _connector_files(solution: bytes) -> tuple[set[str], set[str]]:
+    """The Connector/ files of a solution zip, and those its customizations.xml names."""
+    entries = _entries(solution)
+    (connector,) = ET.fromstring(entries["customizations.xml"]).iter("Connector")
+    named = {(e.text or "").lstrip("/") for e in connector if (e.text or "").startswith("/Connector/")}
+    return {n for n in entries if n.startswith("Connector/")}, named
+
+
+def test_solutions_hold_only_the_platform_files(cli: Cli, tmp_path: Path) -> None:
+    """cloud-apis.md D.1 "Traps": files that disagree with customizations.xml made certification fail, so neither
+    solution carries connectorkit's apiProperties copy; every Connector/ file is one customizations.xml names, and
+    the connector read back from them (without the copy) still passes the certified profile."""
+    folder = _copy(ALISQI, tmp_path / "src")
+    properties = json.loads((folder / "apiProperties.json").read_text())
+    properties["properties"]["stackOwner"] = "AlisQI B.V."  # a key only the copy could carry
+    (folder / "apiProperties.json").write_text(json.dumps(properties, indent=2))
+    out = tmp_path / "cert.zip"
+    run = cli("package", "certification", folder, "-o", out)
+    assert run.exit_code == 0, run.stderr
+    assets = _assets(out)
+    for name in ("ConnectorSolution.zip", "FlowSolution.zip"):
+        present, named = _connector_files(assets[name])
+        assert present == named, name
+        assert not any(n.endswith("_apiproperties.json") for n in present), name
+    checked = cli("validate", "--package", out, "--format", "json")
+    assert checked.exit_code == 0, checked.stdout
+    findings = json.loads(checked.stdout)["results"][0]["findings"]
+    assert not [f for f in findings if f["severity"] == "error"]
+    # no column carries publisher/stackOwner: not reported against a package that cannot hold them
+    assert not {f["rule"] for f in findings} & {"PublisherMissing", "StackOwnerMissing"}
+    assert {f["file"].rsplit("/", 1)[-1] for f in findings} <= {"ConnectorSolution.zip",
+                                                                "new_alisqi_openapidefinition.json"}  # fmt: skip
+
+
+def test_output_folders_are_created_and_only_for_a_written_package(cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "new" / "deeper" / "cert.zip"
+    run = cli("package", "certification", ALISQI, "-o", out)
+    assert run.exit_code == 0, run.stderr
+    assert out.is_file() and sorted(p.name for p in out.parent.iterdir()) == ["cert.zip"]
+    folder = _copy(ALISQI, tmp_path / "src")
+    (folder / "intro.md").write_text("# AlisQI\n\nNo sections.\n")
+    refused = cli("package", "certification", folder, "-o", tmp_path / "other" / "cert.zip")
+    assert refused.exit_code == 1
+    assert not (tmp_path / "other").exists()
+
+
+def test_a_platform_export_keeps_its_connector_name_in_the_package(tmp_path: Path) -> None:
+    """What `package unpack` recorded in settings.json (a platform export's logical name and connectorid) names
+    the connector in both solutions, so certification sees the connector the environment has."""
+    package = ConnectorPackage.load(ALISQI)
+    package.settings = {"dataverseSolution": {"connector": {"name": "cr7a3_alis qi_", "id": "{E1FFBB3C-0ACC-5917-"
+                                                            "A4FD-F5FCD6A1C964}"}}}  # fmt: skip
+    built = build_certification(package)
+    assert built.connector_name == "cr7a3_alis qi_"
+    for name in ("ConnectorSolution.zip", "FlowSolution.zip"):
+        entries = _entries(_assets(built.data)[name])
+        (connector,) = ET.fromstring(entries["customizations.xml"]).iter("Connector")
+        assert connector.findtext("name") == "cr7a3_alis qi_"
+        assert connector.findtext("connectorid") == "e1ffbb3c-0acc-5917-a4fd-f5fcd6a1c964"
+        assert "Connector/cr7a3_alis-20qi-5f_openapidefinition.json" in entries
+    out = tmp_path / "cert.zip"
+    write_certification(built, out, validate=certification_check())
+    assert verdict(check_package(out)) == OK_LINE
+
+
 def test_sample_flow_calls_the_connector(tmp_path: Path) -> None:
     package = ConnectorPackage.load(ALISQI)
     built = build_certification(package)
@@ -329,18 +394,19 @@ def test_bad_arguments_are_one_line_errors(cli: Cli, tmp_path: Path) -> None:
     cases = [
         (("package", "certification", ALISQI, "-o", tmp_path / "cert.txt"), "must be a .zip file"),
         (("package", "certification", tmp_path / "nowhere", "-o", tmp_path / "c.zip"), "no such connector folder"),
-        (("package", "certification", ALISQI, "-o", tmp_path / "no" / "c.zip"), "does not exist"),
+        (("package", "certification", ALISQI, "-o", tmp_path / "f" / "c.zip"), "is not a folder"),
         (("package", "certification", ALISQI, "-o", tmp_path / "c.zip", "--intro", tmp_path / "x.md"), "no such file"),
         (
             ("package", "certification", ALISQI, "-o", tmp_path / "c.zip", "--publisher-prefix", "X"),
             "--publisher-prefix",
         ),
     ]
+    (tmp_path / "f").write_text("a file where a folder should be")
     for args, message in cases:
         run = cli(*args)
         assert run.exit_code == 2, (args, run.stdout)
         assert message in run.stderr and len(run.stderr.strip().splitlines()) == 1, run.stderr
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir()] == ["f"]
 
 
 # --------------------------------------------------------------------------- the corpus "Done when"

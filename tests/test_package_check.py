@@ -515,6 +515,30 @@ def test_a_folder_is_not_a_zip(tmp_path: Path) -> None:
         check_package(folder)
 
 
+@pytest.mark.parametrize("given", [".", "./", "sub/.."])
+def test_a_folder_given_as_dot_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str) -> None:
+    """``validate --package .``: Path('.').name is '', so the folder is named by its resolved path's name."""
+    folder = tmp_path / "pkg.zip"
+    (folder / "sub").mkdir(parents=True)
+    monkeypatch.chdir(folder)
+    expected = f"Validation failed: The path '{Path(given)}' contains a folder 'pkg.zip' instead of a zip file."
+    with pytest.raises(InputError) as caught:
+        check_package(Path(given))
+    assert str(caught.value) == expected
+
+
+def test_cli_package_dot_names_the_folder(
+    tmp_path: Path, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    run = cli("validate", "--package", ".")
+    assert run.exit_code == 2
+    assert f"contains a folder '{tmp_path.name}' instead of a zip file." in run.stderr
+    assert "folder ''" not in run.stderr and len(run.stderr.strip().splitlines()) == 1
+    root = cli("validate", "--package", "/")
+    assert "contains a folder '/' instead of a zip file." in root.stderr
+
+
 def test_a_file_without_zip_extension(tmp_path: Path) -> None:
     path = tmp_path / "package.tar"
     path.write_bytes(zip_bytes([("intro.md", INTRO)]))
@@ -671,6 +695,27 @@ def test_validator_findings_point_into_the_solution(tmp_path: Path) -> None:
     policy = [f for f in findings if f.file == f"{solution}/customizations.xml"]
     assert policy and all(f.line is None for f in policy)
     assert script_findings(findings) == []
+
+
+def test_keys_no_column_carries_are_not_reported_against_platform_only_solutions(tmp_path: Path) -> None:
+    """Certification packages hold platform files only (no apiProperties copy): publisher and stackOwner cannot be
+    in them, so PublisherMissing/StackOwnerMissing are not reported; everything else the validator says is. With the
+    copy (an older connectorkit package) they are read from it and reported when it lacks them."""
+    properties = json.loads(json.dumps(PROPERTIES))
+    del properties["properties"]["publisher"], properties["properties"]["stackOwner"]
+    check = lint(Profile.CERTIFIED)
+    found: dict[bool, list[tuple[str, str | None]]] = {}
+    for extras in (False, True):
+        entries = connector_solution(connector(properties=properties), extras=extras)
+        assert any(n.endswith("_apiproperties.json") for n in entries) is extras
+        flow = flow_solution(entries)
+        path = broken_package(tmp_path, **{"ConnectorSolution.zip": entries, "FlowSolution.zip": flow})
+        found[extras] = sorted((f.rule, f.message) for f in check_package(path, validate=check))
+        path.unlink()
+    missing = {"PublisherMissing", "StackOwnerMissing"}
+    assert {rule for rule, _ in found[True]} & missing == missing
+    assert found[False] == [f for f in found[True] if f[0] not in missing]
+    assert len(found[False]) > 0  # the validator did run on the platform-only solution
 
 
 def test_only_the_connector_solution_is_validated(tmp_path: Path) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import xml.etree.ElementTree as ET
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -226,6 +229,209 @@ def test_platform_only_solution_unpacks_from_the_columns(tmp_path: Path) -> None
         "capabilities": ["actions"]}}  # fmt: skip
 
 
+ROUND_TRIP_OPTIONS: list[dict[str, Any]] = [
+    {},
+    {"publisher_prefix": "abc"},
+    {"publisher_prefix": "cr5f3", "publisher": "Contoso Ltd.", "version": "2.0.1.0", "unique_name": "My_Solution"},
+    {"managed": True, "publisher_prefix": "zz9", "unique_name": "_Other"},
+]
+
+
+@pytest.mark.parametrize("extras", [False, True], ids=["platform-only", "with-copy"])
+@pytest.mark.parametrize("options", ROUND_TRIP_OPTIONS, ids=lambda o: ",".join(o) or "defaults")
+def test_pack_unpack_pack_is_byte_identical_with_the_same_options(
+    tmp_path: Path, options: dict[str, Any], extras: bool
+) -> None:
+    """docs/publish.md: pack -> unpack -> pack gives the same bytes with the same options, also without the
+    apiProperties copy (--platform-only), which cannot carry apiProperties' publisher. Without the options the
+    recorded identity gives the same bytes too (the managed flag apart, which is not an identity)."""
+    package = _package(publisher="Contoso", stackOwner="Contoso Inc.")
+    first = build_solution(package, extras=extras, **options)
+    again = ConnectorPackage.load(unpack_solution(first, tmp_path / "back"))
+    assert build_solution(again, extras=extras, **options) == first
+    managed = {"managed": True} if options.get("managed") else {}
+    assert build_solution(again, extras=extras, **managed) == first
+
+
+def test_cli_platform_only_round_trip(cli: Callable[..., Run], tmp_path: Path) -> None:
+    folder = _package(publisher="Contoso").save(tmp_path / "connector")
+    options = ["--platform-only", "--publisher-prefix", "cr5f3"]
+    assert cli("package", "solution", folder, "-o", tmp_path / "1.zip", *options).exit_code == 0
+    assert cli("package", "unpack", tmp_path / "1.zip", "-o", tmp_path / "back").exit_code == 0
+    recorded = json.loads((tmp_path / "back" / "settings.json").read_text())["dataverseSolution"]
+    assert recorded == {"publisher": {"prefix": "cr5f3", "displayName": "Contoso"}}
+    assert cli("package", "solution", tmp_path / "back", "-o", tmp_path / "2.zip", *options).exit_code == 0
+    assert (tmp_path / "2.zip").read_bytes() == (tmp_path / "1.zip").read_bytes()
+    info = read_solution_info(tmp_path / "2.zip", source="2.zip")
+    assert (info.publisher_display_name, info.publisher_unique_name) == ("Contoso", "contoso")
+
+
+def test_options_win_over_the_recorded_identity(tmp_path: Path) -> None:
+    first = build_solution(_package(), publisher_prefix="abc", version="3.0.0.0", publisher="Fabrikam", extras=False)
+    again = ConnectorPackage.load(unpack_solution(first, tmp_path / "back"))
+    info = read_solution_info(build_solution(again, publisher_prefix="xyz", publisher="Other"), source="s")
+    assert (info.connector_name, info.publisher_prefix, info.version) == ("xyz_contosoorders", "xyz", "3.0.0.0")
+    assert (info.publisher_display_name, info.publisher_unique_name) == ("Other", "other")
+
+
+def test_a_paconn_settings_file_changes_nothing() -> None:
+    package = _package()
+    package.settings = {"connectorId": "shared_new-5fcontosoorders-5f0123", "environment": "e1"}
+    assert build_solution(package) == build_solution(_package())
+
+
+@pytest.mark.parametrize(
+    ("recorded", "message"),
+    [
+        ("text", "settings.json: dataverseSolution must be a JSON object"),
+        ({"version": "1.0"}, "settings.json: dataverseSolution.version '1.0': expected four"),
+        ({"version": 2}, "settings.json: dataverseSolution.version: expected a non-empty string"),
+        ({"uniqueName": "has space"}, "settings.json: dataverseSolution.uniqueName 'has space'"),
+        ({"publisher": {"prefix": "A"}}, "settings.json: dataverseSolution.publisher.prefix 'A'"),
+        ({"publisher": {"uniqueName": "a-b"}}, "settings.json: dataverseSolution.publisher.uniqueName 'a-b'"),
+        ({"publisher": "Contoso"}, "settings.json: dataverseSolution.publisher: expected a JSON object"),
+        ({"connector": {"name": "../x_y"}}, "settings.json: dataverseSolution.connector.name '../x_y'"),
+        ({"connector": {"name": "new_x", "id": "nope"}}, "settings.json: dataverseSolution.connector.id 'nope': not"),
+        ({"displayName": "bell\x07"}, "settings.json: dataverseSolution.displayName: contains a control character"),
+    ],
+)
+def test_a_bad_recorded_identity_is_a_one_line_error_naming_settings_json(recorded: Any, message: str) -> None:
+    package = _package()
+    package.settings = {"dataverseSolution": recorded}
+    with pytest.raises(InputError, match="^" + re.escape(message)):
+        build_solution(package)
+
+
+# a solution exported from an environment (as /tmp/r2/foreign.zip): written by the platform, not by connectorkit
+
+FOREIGN_NAME = "cr7a3_snow test_"
+FOREIGN_ID = "e1ffbb3c-0acc-5917-a4fd-f5fcd6a1c964"
+FOREIGN_STEM = "cr7a3_snow-20test-5f"
+FOREIGN_SOLUTION = f"""<?xml version="1.0" encoding="utf-8"?>
+<ImportExportXml xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" version="9.2" SolutionPackageVersion="9.2" \
+languagecode="1033" generatedBy="CrmLive">
+  <SolutionManifest>
+    <UniqueName>ScriveeSign</UniqueName>
+    <LocalizedNames>
+      <LocalizedName description="Scrive eSign" languagecode="1033" />
+    </LocalizedNames>
+    <Descriptions />
+    <Version>1.0.0.0</Version>
+    <Managed>0</Managed>
+    <Publisher>
+      <UniqueName>scriveab</UniqueName>
+      <LocalizedNames>
+        <LocalizedName description="Scrive AB" languagecode="1033" />
+      </LocalizedNames>
+      <Descriptions />
+      <EMailAddress xsi:nil="true" />
+      <SupportingWebsiteUrl xsi:nil="true" />
+      <CustomizationPrefix>new</CustomizationPrefix>
+      <CustomizationOptionValuePrefix>10000</CustomizationOptionValuePrefix>
+      <Addresses />
+    </Publisher>
+    <RootComponents>
+      <RootComponent type="372" id="{{{FOREIGN_ID}}}" schemaName="{FOREIGN_NAME}" behavior="0" />
+    </RootComponents>
+    <MissingDependencies />
+  </SolutionManifest>
+</ImportExportXml>
+"""
+FOREIGN_CUSTOMIZATIONS = f"""<?xml version="1.0" encoding="utf-8"?>
+<ImportExportXml xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+  <Entities />
+  <Roles />
+  <Workflows />
+  <FieldSecurityProfiles />
+  <Templates />
+  <EntityMaps />
+  <EntityRelationships />
+  <OrganizationSettings />
+  <optionsets />
+  <CustomControls />
+  <EntityDataProviders />
+  <Connectors>
+    <Connector>
+      <connectorid>{FOREIGN_ID}</connectorid>
+      <description>Electronic signatures.</description>
+      <displayname>Scrive eSign</displayname>
+      <iconbrandcolor>#27282D</iconbrandcolor>
+      <name>{FOREIGN_NAME}</name>
+      <connectortype>1</connectortype>
+      <openapidefinition>/Connector/{FOREIGN_STEM}_openapidefinition.json</openapidefinition>
+      <connectionparameters>/Connector/{FOREIGN_STEM}_connectionparameters.json</connectionparameters>
+      <policytemplateinstances>/Connector/{FOREIGN_STEM}_policytemplateinstances.json</policytemplateinstances>
+      <iconblob>/Connector/{FOREIGN_STEM}_iconblob.Png</iconblob>
+      <capabilities>118690005</capabilities>
+      <scriptoperations>[]</scriptoperations>
+    </Connector>
+  </Connectors>
+  <Languages>
+    <Language>1033</Language>
+  </Languages>
+</ImportExportXml>
+"""
+
+
+def _foreign_zip() -> bytes:
+    """A platform export's shape: dated entries, its own order, a logical name that is not the title's, a
+    connectorid that is not connectorkit's name-based one."""
+    definition = {
+        "swagger": "2.0",
+        "info": {"title": "Scrive eSign", "description": "Electronic signatures.", "version": "1.0"},
+        "host": "scrive.com",
+        "paths": {"/documents": {"get": {"operationId": "List", "responses": {"200": {"description": "ok"}}}}},
+    }
+    entries = {
+        "[Content_Types].xml": b'<?xml version="1.0" encoding="utf-8"?><Types xmlns="http://schemas.openxmlformats'
+        b'.org/package/2006/content-types"><Default Extension="xml" ContentType="application/octet-stream" />'
+        b'<Default Extension="json" ContentType="application/octet-stream" /></Types>',
+        f"Connector/{FOREIGN_STEM}_connectionparameters.json": b'{"api_key": {"type": "securestring"}}',
+        f"Connector/{FOREIGN_STEM}_iconblob.Png": PNG,
+        f"Connector/{FOREIGN_STEM}_openapidefinition.json": json.dumps(definition).encode(),
+        f"Connector/{FOREIGN_STEM}_policytemplateinstances.json": b"[]",
+        "customizations.xml": FOREIGN_CUSTOMIZATIONS.encode(),
+        "solution.xml": FOREIGN_SOLUTION.encode(),
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 11, 22, 2, 58, 0)), data, zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+def test_a_platform_export_keeps_its_connector_identity_through_unpack_and_pack(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    foreign = tmp_path / "export.zip"
+    foreign.write_bytes(_foreign_zip())
+    assert connector_id(FOREIGN_NAME) != FOREIGN_ID  # not a name connectorkit would derive, nor its id
+    run = cli("package", "unpack", foreign, "-o", tmp_path / "back")
+    assert run.exit_code == 0, run.stderr
+    recorded = json.loads((tmp_path / "back" / "settings.json").read_text())
+    assert recorded == {"dataverseSolution": {"publisher": {"displayName": "Scrive AB"},
+                                              "connector": {"name": FOREIGN_NAME, "id": FOREIGN_ID}}}  # fmt: skip
+    run = cli("package", "solution", tmp_path / "back", "-o", tmp_path / "again.zip", "--platform-only")
+    assert run.exit_code == 0, run.stderr
+    again = (tmp_path / "again.zip").read_bytes()
+    info = read_solution_info(again, source="again.zip")
+    assert info.root_components == [(372, FOREIGN_ID, FOREIGN_NAME)]
+    entry = _xml(again, "customizations.xml").find("Connectors/Connector")
+    assert entry is not None
+    assert (entry.findtext("name"), entry.findtext("connectorid")) == (FOREIGN_NAME, FOREIGN_ID)
+    with open_zip(again, source="again.zip") as archive:
+        assert archive.read("solution.xml").decode() == FOREIGN_SOLUTION
+        assert archive.read("customizations.xml").decode() == FOREIGN_CUSTOMIZATIONS
+        assert sorted(n for n in archive.names() if n.startswith("Connector/")) == [
+            f"Connector/{FOREIGN_STEM}_{suffix}" for suffix in ("connectionparameters.json", "iconblob.Png",
+                                                               "openapidefinition.json", "policytemplateinstances.json")
+        ]  # fmt: skip
+    # a different --publisher-prefix changes the publisher, not the connector being updated
+    other = read_solution_info(build_solution(ConnectorPackage.load(tmp_path / "back"), publisher_prefix="cr5f3"),
+                               source="s")  # fmt: skip
+    assert other.root_components == [(372, FOREIGN_ID, FOREIGN_NAME)] and other.publisher_prefix == "cr5f3"
+
+
 def test_unpack_refuses_bad_zips_and_writes_nothing(tmp_path: Path) -> None:
     good = build_solution(_package())
     with open_zip(good, source="s.zip") as archive:
@@ -298,7 +504,12 @@ def test_cli_solution_and_unpack(cli: Callable[..., Run], tmp_path: Path) -> Non
     assert text.exit_code == 0 and "managed solution ContosoOrders 1.0.0.0" in text.stdout
     run = cli("package", "unpack", out, "-o", tmp_path / "back", "-f", "json")
     assert run.exit_code == 0, run.stderr
-    assert json.loads(run.stdout)["files"] == ["apiDefinition.swagger.json", "apiProperties.json"]
+    assert json.loads(run.stdout)["files"] == ["apiDefinition.swagger.json", "apiProperties.json", "settings.json"]
+    recorded = json.loads((tmp_path / "back" / "settings.json").read_text())
+    assert recorded == {"dataverseSolution": {"publisher": {"prefix": "cr5f3"}, "version": "1.2.3.4"}}
+    again = cli("package", "solution", tmp_path / "back", "-o", tmp_path / "again.zip")
+    assert again.exit_code == 0, again.stderr
+    assert (tmp_path / "again.zip").read_bytes() == out.read_bytes()
 
 
 @pytest.mark.parametrize(
@@ -306,7 +517,7 @@ def test_cli_solution_and_unpack(cli: Callable[..., Run], tmp_path: Path) -> Non
     [
         (["package", "solution", "{tmp}/nope", "-o", "{tmp}/s.zip"], "no such connector folder"),
         (["package", "solution", "{folder}", "-o", "{tmp}/s.zip", "--version", "1"], "--version '1'"),
-        (["package", "solution", "{folder}", "-o", "{tmp}/missing/s.zip"], "does not exist"),
+        (["package", "solution", "{folder}", "-o", "{folder}/apiProperties.json/s.zip"], "cannot create folder"),
         (["package", "unpack", "{tmp}/nope.zip", "-o", "{tmp}/out"], "no such file"),
         (["package", "unpack", "{folder}/apiProperties.json", "-o", "{tmp}/out"], "not a zip file"),
         (["package", "unpack", "{tmp}/s.zip", "-o", "{folder}"], "not an empty folder"),
@@ -319,6 +530,18 @@ def test_cli_errors_are_one_line(cli: Callable[..., Run], tmp_path: Path, args: 
     assert run.exit_code == 2
     assert message in run.stderr and run.stderr.count("\n") == 1 and run.stderr.startswith("error: ")
     assert not (tmp_path / "out").exists()
+
+
+def test_cli_output_creates_missing_folders(cli: Callable[..., Run], tmp_path: Path) -> None:
+    """Like unpack and submission, solution creates the folders its --output needs."""
+    folder = _package().save(tmp_path / "connector")
+    out = tmp_path / "missing" / "dir" / "s.zip"
+    run = cli("package", "solution", folder, "-o", out)
+    assert run.exit_code == 0, run.stderr
+    assert out.read_bytes() == build_solution(_package())
+    unpacked = tmp_path / "a" / "b" / "c"
+    assert cli("package", "unpack", out, "-o", unpacked).exit_code == 0
+    assert (unpacked / "apiDefinition.swagger.json").is_file()
 
 
 def test_cli_help_documents_every_option(cli: Callable[..., Run]) -> None:

@@ -370,6 +370,20 @@ def test_existing_folder_needs_force(cli: Callable[..., Run], tmp_path: Path) ->
     assert leftovers(tmp_path) == ["Abstract Email Validator"]  # no temporary or set-aside folders left
 
 
+def test_missing_output_folders_are_created_only_for_a_written_folder(cli: Callable[..., Run], tmp_path: Path) -> None:
+    """As every `package ... -o`: missing parents are created, and removed again when nothing is written."""
+    out = tmp_path / "a" / "b"
+    run = cli("package", "submission", ABSTRACT_EMAIL, "--publisher-kind", "independent-publisher", "-o", out)
+    assert run.exit_code == 0, run.stderr
+    assert leftovers(out) == ["Abstract Email Validator"]
+    source = copy_connector(ABSTRACT_EMAIL, tmp_path)
+    edit_properties(source, publisher="")
+    refused = tmp_path / "c" / "d"
+    run = cli("package", "submission", source, "--publisher-kind", "independent-publisher", "-o", refused)
+    assert run.exit_code == 1
+    assert not (tmp_path / "c").exists()
+
+
 def test_refusal_with_force_keeps_the_existing_folder(cli: Callable[..., Run], tmp_path: Path) -> None:
     source = copy_connector(ABSTRACT_EMAIL, tmp_path)
     out = tmp_path / "out"

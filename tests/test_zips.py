@@ -113,8 +113,26 @@ def test_write_is_atomic_and_leaves_no_temporary_file(tmp_path: Path) -> None:
         write_zip(target, failing())
     assert target.read_bytes() == before
     assert _listing(tmp_path) == ["out.zip"]
-    with pytest.raises(InputError, match="does not exist"):
-        write_zip(tmp_path / "missing" / "x.zip", ENTRIES)
+
+
+def test_write_creates_missing_parent_folders_and_removes_them_on_failure(tmp_path: Path) -> None:
+    """Every ``package ... -o`` creates missing folders (as unpack and submission do); a failed write leaves
+    neither a partial file nor the folders it created."""
+    deep = tmp_path / "a" / "b" / "c" / "x.zip"
+    write_zip(deep, ENTRIES)
+    assert deep.read_bytes() == zip_bytes(ENTRIES)
+
+    def failing() -> Iterator[tuple[str, bytes]]:
+        yield "a", b"1"
+        raise RuntimeError("disk on fire")
+
+    (tmp_path / "keep").mkdir()
+    with pytest.raises(RuntimeError):
+        write_zip(tmp_path / "keep" / "new" / "deeper" / "x.zip", failing())
+    assert not (tmp_path / "keep" / "new").exists() and (tmp_path / "keep").is_dir()
+    (tmp_path / "file").write_text("a file, not a folder")
+    with pytest.raises(InputError, match=r"file/sub/x\.zip: cannot create folder .*file/sub"):
+        write_zip(tmp_path / "file" / "sub" / "x.zip", ENTRIES)
 
 
 # reading what we wrote

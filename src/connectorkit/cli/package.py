@@ -43,24 +43,33 @@ def solution(
     managed: bool = typer.Option(
         False, "--managed", help="Mark the solution managed (for distribution); unmanaged is what certification wants."
     ),
-    publisher_prefix: str = typer.Option(
-        "new", "--publisher-prefix", help="Publisher customization prefix (2-8 letters/digits, starting with a letter)."
+    publisher_prefix: str | None = typer.Option(
+        None,
+        "--publisher-prefix",
+        help="Publisher customization prefix (2-8 letters/digits, starting with a letter). "
+        "[default: settings.json's dataverseSolution (written by unpack), else new]",
     ),
     publisher_name: str | None = typer.Option(
         None,
         "--publisher-name",
         help="Publisher display name; its unique name is its letters and digits. "
-        "[default: apiProperties' publisher, else the prefix]",
+        "[default: settings.json's dataverseSolution, else apiProperties' publisher, else the prefix]",
     ),
-    version: str = typer.Option("1.0.0.0", "--version", help="Solution version: four dot-separated whole numbers."),
+    version: str | None = typer.Option(
+        None,
+        "--version",
+        help="Solution version: four dot-separated whole numbers. [default: settings.json's, else 1.0.0.0]",
+    ),
     unique_name: str | None = typer.Option(
-        None, "--unique-name", help="Solution unique name (letters, digits, _). [default: from the connector title]"
+        None,
+        "--unique-name",
+        help="Solution unique name (letters, digits, _). [default: settings.json's, else from the connector title]",
     ),
     platform_only: bool = typer.Option(
         False,
         "--platform-only",
         help="Leave out connectorkit's copy of apiProperties.json (Connector/<name>_apiproperties.json); "
-        "unpacking then loses publisher, stackOwner and the key order.",
+        "unpacking then loses stackOwner, other keys the platform has no column for, and the key order.",
     ),
     output_format: OutputFormat = FORMAT_OPTION,
 ) -> None:
@@ -106,8 +115,10 @@ def unpack(
     output_format: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Turn a solution zip back into a connector folder: apiDefinition.swagger.json, apiProperties.json,
-    icon.png and script.csx when present. The zip is read as untrusted (no paths outside the folder,
-    zip-bomb caps); nothing is written when it is refused. Exit 2 for bad input."""
+    icon.png and script.csx when present, and settings.json recording the solution's identity (unique name,
+    version, publisher, the connector's name and id) where a repack would not derive it again. The zip is
+    read as untrusted (no paths outside the folder, zip-bomb caps); nothing is written when it is refused.
+    Exit 2 for bad input."""
     from connectorkit.publish.solution import unpack_solution
 
     if not zip_file.is_file():
@@ -230,10 +241,14 @@ def appsource(
         None, "--solution", help="A managed solution zip to ship instead of building one from the connector."
     ),
     version: str | None = typer.Option(
-        None, "--version", help="Version of the solution built here: four whole numbers (default: 1.0.0.0)."
+        None,
+        "--version",
+        help="Version of the solution built here: four whole numbers (default: settings.json's, else 1.0.0.0).",
     ),
-    publisher_prefix: str = typer.Option(
-        "new", "--publisher-prefix", help="Customization prefix of the solution built here (2-8 letters/digits)."
+    publisher_prefix: str | None = typer.Option(
+        None,
+        "--publisher-prefix",
+        help="Customization prefix of the solution built here, 2-8 letters/digits (default: settings.json's, else new).",
     ),
     start_date: str | None = typer.Option(
         None,
@@ -247,7 +262,13 @@ def appsource(
     countries: str | None = typer.Option(
         None,
         "--countries",
-        help="Comma-separated two-letter country/region codes (default: every country the AppSource page lists).",
+        help="Comma-separated two-letter country/region codes from the AppSource page's list "
+        "(default: every country it lists).",
+    ),
+    allow_unlisted_country: bool = typer.Option(
+        False,
+        "--allow-unlisted-country",
+        help="Accept --countries codes the AppSource page's list (given 'at the time of writing') does not have yet.",
     ),
     learn_more_link: str | None = typer.Option(
         None,
@@ -313,7 +334,11 @@ def appsource(
         start_date=start,
         end_date=end,
         learn_more_link=link,
-        countries=pkg.check_countries(countries) if countries is not None else pkg.SUPPORTED_COUNTRIES,
+        countries=(
+            pkg.check_countries(countries, allow_unlisted=allow_unlisted_country)
+            if countries is not None
+            else pkg.SUPPORTED_COUNTRIES
+        ),
         lcid=pkg.check_lcid(lcid),
         assets_folder=pkg.check_assets_folder(assets_folder),
         assembly=pkg.read_assembly(assembly) if assembly is not None else None,
@@ -324,7 +349,7 @@ def appsource(
         solution=given,
         solution_source=f"--solution {solution}",
         publisher_prefix=publisher_prefix,
-        version=version or "1.0.0.0",
+        version=version,
     )
     problems = pkg.check_appsource(built.data, source=str(output))
     if problems:
@@ -378,10 +403,16 @@ def certification(
         None, "--intro", help="intro.md to use. [default: the connector's intro.md, else written from its readme]"
     ),
     managed: bool = typer.Option(False, "--managed", help="Build managed solutions (certification wants unmanaged)."),
-    publisher_prefix: str = typer.Option(
-        "new", "--publisher-prefix", help="Publisher customization prefix of the connector solution."
+    publisher_prefix: str | None = typer.Option(
+        None,
+        "--publisher-prefix",
+        help="Publisher customization prefix of the connector solution. [default: settings.json's, else new]",
     ),
-    version: str = typer.Option("1.0.0.0", "--version", help="Solution version: four dot-separated whole numbers."),
+    version: str | None = typer.Option(
+        None,
+        "--version",
+        help="Solution version: four dot-separated whole numbers. [default: settings.json's, else 1.0.0.0]",
+    ),
     output_format: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Build the certification package: intro.md and package.zip, whose PkgAssets/ holds the connector solution,

@@ -205,13 +205,20 @@ def check_dates(start: date, end: date) -> None:
         )
 
 
-def check_countries(text: str) -> tuple[str, ...]:
-    """A comma-separated list of two-letter country or region codes, upper-cased, duplicates dropped."""
+def check_countries(text: str, *, allow_unlisted: bool = False) -> tuple[str, ...]:
+    """A comma-separated list of two-letter country or region codes, upper-cased, duplicates dropped. Each must
+    be on the page's list (:data:`SUPPORTED_COUNTRIES`) unless ``allow_unlisted``: the page gives the list "at
+    the time of writing", so a newer code can be let through deliberately, a typo (``UK``, ``ZZ``) cannot."""
     codes: list[str] = []
     for part in text.split(","):
         code = part.strip().upper()
         if not _COUNTRY.fullmatch(code):
             raise InputError(f"--countries {text!r}: {part.strip()!r} is not a two-letter country code such as US")
+        if not allow_unlisted and code not in SUPPORTED_COUNTRIES:
+            raise InputError(
+                f"--countries {text!r}: {code} is not on the AppSource page's list of supported countries and regions "
+                "(pass --allow-unlisted-country if it was added since)"
+            )
         if code not in codes:
             codes.append(code)
     return tuple(codes)
@@ -502,8 +509,8 @@ def build_appsource(
     *,
     solution: bytes | None = None,
     solution_source: str = "--solution",
-    publisher_prefix: str = "new",
-    version: str = "1.0.0.0",
+    publisher_prefix: str | None = None,
+    version: str | None = None,
 ) -> AppSourcePackage:
     """The AppSource package zip for ``package``, byte-identical for the same input.
 

@@ -8,7 +8,7 @@ name it::
     └── package.zip                       the Package Deployer package
         ├── [Content_Types].xml
         └── PkgAssets/
-            ├── ConnectorSolution.zip     the connector only (built with publish.solution.build_solution)
+            ├── ConnectorSolution.zip     the connector only (publish.solution.build_solution, platform files only)
             ├── FlowSolution.zip          the connector + one flow that uses it (given, or a generated sample)
             └── AIPluginSolution.zip      --ai-plugin only: the connector + aiplugins + aipluginoperations
 
@@ -57,8 +57,6 @@ from connectorkit.publish.packagecheck import DefinitionCheck, check_intro, chec
 from connectorkit.publish.solution import (
     CONNECTOR_FOLDER,
     CUSTOMIZATIONS_XML,
-    DEFAULT_PREFIX,
-    DEFAULT_VERSION,
     LANGUAGE,
     SOLUTION_XML,
     XSI,
@@ -147,8 +145,8 @@ def build_certification(
     plugin_solution: bytes | None = None,
     plugin_source: str = "--plugin-solution",
     managed: bool = False,
-    publisher_prefix: str = DEFAULT_PREFIX,
-    version: str = DEFAULT_VERSION,
+    publisher_prefix: str | None = None,
+    version: str | None = None,
     publisher: str | None = None,
     limits: ZipLimits | None = None,
 ) -> Certification:
@@ -163,9 +161,12 @@ def build_certification(
             "--ai-plugin: give the AI plugin solution exported from your environment with --plugin-solution P.zip "
             "(connectorkit does not invent the aiplugins/aipluginoperations files)"
         )
+    # Only the platform's files: a Connector/ file customizations.xml does not name has made certification fail
+    # (cloud-apis.md D.1, "Traps"), so connectorkit's apiProperties copy stays out, as in AppSource packages.
     connector_zip = build_solution(
-        package, managed=managed, publisher_prefix=publisher_prefix, version=version, publisher=publisher
-    )
+        package, managed=managed, publisher_prefix=publisher_prefix, version=version, publisher=publisher,
+        extras=False,
+    )  # fmt: skip
     info = parse_solution_xml(_read(connector_zip, "connector solution", SOLUTION_XML, limits), SOLUTION_XML)
     logical_name = info.connector_name or ""
     notes: list[str] = []
@@ -679,9 +680,13 @@ def write_certification(
     intro_errors = check_intro(built.intro, file=INTRO_NAME, needs_credentials=built.needs_credentials)
     if intro_errors:
         raise CertificationRefused(output, intro_errors)
-    parent = output.parent if str(output.parent) else Path(".")
+    # Missing parent folders are created by the final write only, so a refused package leaves nothing behind;
+    # until then the package is checked beside the nearest folder that exists.
+    parent = (output.parent if str(output.parent) else Path(".")).absolute()
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
     if not parent.is_dir():
-        raise InputError(f"--output {output}: folder {parent} does not exist")
+        raise InputError(f"--output {output}: {parent} is not a folder")
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", suffix=".tmp", dir=parent))
     except OSError as exc:

@@ -55,6 +55,10 @@ CONNECTOR_COMPONENT = "372"  # Dataverse component type of a custom connector
 # connectorkit's own copy of apiProperties.json in a solution it builds (see publish/solution.py): not a
 # platform file, so customizations.xml rightly does not name it.
 KEPT_PROPERTIES_SUFFIX = "_apiproperties.json"
+NO_COLUMN_RULES = frozenset({"PublisherMissing", "StackOwnerMissing"})
+"""Validator rules about apiProperties keys the ``connector`` table has no column for: a solution of platform files
+only (as certification packages are built) cannot carry them, so they are not reported against it. The submission's
+apiProperties.json carries them (``package submission`` requires both)."""
 
 DefinitionCheck = Callable[[ConnectorPackage], list[Finding]]
 
@@ -763,7 +767,10 @@ def _validate_connectors(run: _Run, solution: _Solution) -> None:
     if package is None:
         return
     origin = _origins(solution, run.intro[0] if run.intro else None)
+    kept_copy = any(name.casefold().endswith(KEPT_PROPERTIES_SUFFIX) for name in solution.tree.files)
     for found in run.validate(package):
+        if not kept_copy and found.rule in NO_COLUMN_RULES:
+            continue  # not a fault of the package: a solution cannot carry the key
         run.add(_relocate(found, solution.display, origin))
 
 
@@ -855,7 +862,9 @@ def _check_input(path: Path) -> None:
     if not path.exists():
         raise InputError(f"{path}: no such file")
     if path.is_dir():
-        raise InputError(f"Validation failed: The path '{path}' contains a folder '{path.name}' instead of a zip file.")
+        # '.', '..' and 'dir/..' have no name of their own: the script names the folder itself
+        name = path.resolve().name or str(path.resolve())
+        raise InputError(f"Validation failed: The path '{path}' contains a folder '{name}' instead of a zip file.")
     if not path.name.casefold().endswith(".zip"):
         raise InputError(f"Validation failed: The file '{path.name}' provided is not a zip file.")
 

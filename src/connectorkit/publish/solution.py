@@ -22,7 +22,14 @@ Decisions where the reference leaves room (Gaps 6, 7):
   spellings with no option value, other keys, the author's key order) would be lost, so the builder
   also stores the whole ``apiProperties.json`` as ``Connector/<name>_apiproperties.json`` unless told
   not to (``extras=False``). The platform's files stay authoritative on unpack; the copy only supplies
-  what they cannot carry. Unreferenced by ``customizations.xml``, it is not read by an import.
+  what they cannot carry. Unreferenced by ``customizations.xml``, it is not read by an import. Packages
+  handed to the platform's checks (certification, AppSource) are built without it;
+- unpacking records in the folder's ``settings.json``, under ``dataverseSolution``, whatever of the
+  solution's identity the connector files would not give again (unique name, display name, version,
+  publisher, and the connector's logical name and ``connectorid`` when they are not the derived ones, as
+  in a platform export), and building takes each from there when its option is not given: so
+  ``pack -> unpack -> pack`` gives the same bytes with or without the copy, and a repack of a platform
+  export updates the same connector.
 """
 
 from __future__ import annotations
@@ -32,12 +39,13 @@ import re
 import unicodedata
 import uuid
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from connectorkit.definition.jsontext import dump_bytes
-from connectorkit.definition.package import DEFINITION, ConnectorPackage
+from connectorkit.definition.package import DEFINITION, SETTINGS, ConnectorPackage
 from connectorkit.errors import InputError
 from connectorkit.publish.zips import CONTENT_TYPES, SafeZip, ZipLimits, open_zip, zip_bytes
 
@@ -68,6 +76,9 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _PREFIX = re.compile(r"[a-z][a-z0-9]{1,7}")
 _UNIQUE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,64}")
 _MAX_VERSION_PART = 2**31 - 1
+_LOGICAL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*_[^/\\]+")
+SETTINGS_KEY = "dataverseSolution"
+"""The ``settings.json`` key under which ``package unpack`` records the solution's identity."""
 
 ET.register_namespace("xsi", XSI)
 
@@ -134,30 +145,26 @@ def connector_id(logical_name: str) -> str:
     return str(uuid.uuid5(_ID_NAMESPACE, logical_name.lower()))
 
 
-def check_prefix(prefix: str) -> str:
+def check_prefix(prefix: str, what: str = "--publisher-prefix") -> str:
     if not _PREFIX.fullmatch(prefix) or prefix.startswith("mscrm"):
-        raise InputError(
-            f"--publisher-prefix {prefix!r}: 2-8 lower-case letters or digits starting with a letter, not 'mscrm…'"
-        )
+        raise InputError(f"{what} {prefix!r}: 2-8 lower-case letters or digits starting with a letter, not 'mscrm…'")
     return prefix
 
 
-def check_version(version: str) -> str:
+def check_version(version: str, what: str = "--version") -> str:
     """Four dot-separated whole numbers (major.minor.build.revision), written without leading zeros."""
     parts = version.split(".")
     if len(parts) != 4 or not all(part.isascii() and part.isdigit() for part in parts):
-        raise InputError(f"--version {version!r}: expected four dot-separated whole numbers, such as 1.0.0.0")
+        raise InputError(f"{what} {version!r}: expected four dot-separated whole numbers, such as 1.0.0.0")
     numbers = [int(part) for part in parts]
     if any(number > _MAX_VERSION_PART for number in numbers):
-        raise InputError(f"--version {version!r}: each number must be at most {_MAX_VERSION_PART}")
+        raise InputError(f"{what} {version!r}: each number must be at most {_MAX_VERSION_PART}")
     return ".".join(str(number) for number in numbers)
 
 
-def check_unique_name(name: str) -> str:
+def check_unique_name(name: str, what: str = "--unique-name") -> str:
     if not _UNIQUE_NAME.fullmatch(name):
-        raise InputError(
-            f"--unique-name {name!r}: letters, digits and '_' only, starting with a letter or '_', at most 65"
-        )
+        raise InputError(f"{what} {name!r}: letters, digits and '_' only, starting with a letter or '_', at most 65")
     return name
 
 
@@ -260,7 +267,7 @@ def _connector_files(
     return refs, files
 
 
-def _customizations(connector: _Connector, logical_name: str, refs: dict[str, str]) -> bytes:
+def _customizations(connector: _Connector, logical_name: str, connector_guid: str, refs: dict[str, str]) -> bytes:
     # Declared as the platform writes it, although nothing in this document uses the prefix.
     root = ET.Element("ImportExportXml", {"xmlns:xsi": XSI})
     for tag in ("Entities", "Roles", "Workflows", "FieldSecurityProfiles", "Templates", "EntityMaps",
@@ -268,7 +275,7 @@ def _customizations(connector: _Connector, logical_name: str, refs: dict[str, st
                 "EntityDataProviders"):  # fmt: skip
         xml_element(root, tag)
     entry = xml_element(xml_element(root, "Connectors"), "Connector")
-    xml_element(entry, "connectorid", connector_id(logical_name))
+    xml_element(entry, "connectorid", connector_guid)
     if connector.description is not None:
         xml_element(entry, "description", connector.description)
     xml_element(entry, "displayname", connector.title)
@@ -298,30 +305,152 @@ class _Publisher:
     prefix: str
 
 
-def _publisher(prefix: str, name: str | None, connector: _Connector) -> _Publisher:
+@dataclass(frozen=True)
+class _Identity:
+    """Who the solution and its connector are: what solution.xml and the ``<Connector>`` entry name."""
+
+    unique_name: str
+    display_name: str
+    version: str
+    publisher: _Publisher
+    logical_name: str
+    connector_id: str
+
+
+@dataclass(frozen=True)
+class _Recorded:
+    """``settings.json``'s :data:`SETTINGS_KEY` entry: the identity of the solution a folder was unpacked from,
+    as far as the connector files would not give it again (:func:`recorded_identity`). Checked on reading:
+    the file is the user's to edit."""
+
+    values: dict[str, Any]
+    file: str
+
+    @classmethod
+    def of(cls, package: ConnectorPackage) -> _Recorded:
+        file = package.name_of(SETTINGS)
+        entry = (package.settings or {}).get(SETTINGS_KEY)
+        if entry is not None and not isinstance(entry, dict):
+            raise InputError(f"{file}: {SETTINGS_KEY} must be a JSON object")
+        return cls(entry or {}, file)
+
+    def what(self, *path: str) -> str:
+        return f"{self.file}: {'.'.join((SETTINGS_KEY, *path))}"
+
+    def text(self, *path: str) -> str | None:
+        value: Any = self.values
+        for depth, key in enumerate(path):
+            if value is None:
+                return None
+            if not isinstance(value, dict):
+                raise InputError(f"{self.what(*path[:depth])}: expected a JSON object")
+            value = value.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise InputError(f"{self.what(*path)}: expected a non-empty string")
+        return _xml_text(value, self.what(*path))
+
+
+def _publisher(prefix: str, name: str | None, connector: _Connector, recorded: _Recorded) -> _Publisher:
+    """``--publisher-name``, else the recorded publisher (with its unique name), else apiProperties' ``publisher``,
+    else the prefix; a unique name not recorded is the display name's letters and digits."""
+    kept_name = recorded.text("publisher", "displayName") if name is None else None
     declared = connector.properties.get("publisher")
-    display = name if name is not None else declared if isinstance(declared, str) and declared.strip() else prefix
-    what = "--publisher-name" if name is not None else "apiProperties.json: publisher"
+    if name is not None:
+        display, what = name, "--publisher-name"
+    elif kept_name is not None:
+        display, what = kept_name, recorded.what("publisher", "displayName")
+    elif isinstance(declared, str) and declared.strip():
+        display, what = declared, "apiProperties.json: publisher"
+    else:
+        display, what = prefix, "--publisher-prefix"
+    kept_unique = recorded.text("publisher", "uniqueName") if name is None else None
+    if kept_unique is not None:
+        return _Publisher(check_unique_name(kept_unique, recorded.what("publisher", "uniqueName")), display, prefix)
     unique = _ascii_alnum(_xml_text(display, what)).lower()
     if not unique or not unique[0].isalpha():
         unique = f"{prefix}{unique}"
     return _Publisher(unique_name=unique[:64], display_name=display, prefix=prefix)
 
 
-def _solution_xml(
-    *, unique_name: str, display_name: str, version: str, managed: bool, publisher: _Publisher, logical_name: str
-) -> bytes:
+def _connector_name(recorded: _Recorded, derived: str) -> tuple[str, str]:
+    """The recorded logical name and connectorid when there are, else ``derived`` and its name-based id."""
+    name = recorded.text("connector", "name")
+    if name is None:
+        return derived, connector_id(derived)
+    if not _LOGICAL_NAME.fullmatch(name):
+        raise InputError(f"{recorded.what('connector', 'name')} {name!r}: expected <prefix>_<name>, the prefix "
+                         "letters and digits")  # fmt: skip
+    guid = recorded.text("connector", "id")
+    return name, check_guid(guid, recorded.what("connector", "id")) if guid is not None else connector_id(name)
+
+
+def check_guid(value: str, what: str) -> str:
+    """A GUID, written as Dataverse writes ``connectorid`` (lower case, no braces)."""
+    try:
+        return str(uuid.UUID(value.strip().strip("{}")))
+    except ValueError:
+        raise InputError(f"{what} {value!r}: not a GUID") from None
+
+
+def _identity(
+    connector: _Connector,
+    recorded: _Recorded,
+    *,
+    publisher_prefix: str | None,
+    version: str | None,
+    unique_name: str | None,
+    publisher: str | None,
+) -> _Identity:
+    """Each part from its option when given, else from the recorded identity, else derived from the connector."""
+    kept_prefix = recorded.text("publisher", "prefix")
+    if publisher_prefix is not None:
+        prefix = check_prefix(publisher_prefix)
+    else:
+        prefix = check_prefix(kept_prefix, recorded.what("publisher", "prefix")) if kept_prefix else DEFAULT_PREFIX
+    kept_version = recorded.text("version")
+    if version is not None:
+        version = check_version(version)
+    else:
+        version = check_version(kept_version, recorded.what("version")) if kept_version else DEFAULT_VERSION
+    letters = _ascii_alnum(connector.title)
+    kept_unique = recorded.text("uniqueName")
+    if unique_name is not None:
+        solution_name = check_unique_name(unique_name)
+    elif kept_unique is not None:
+        solution_name = check_unique_name(kept_unique, recorded.what("uniqueName"))
+    elif letters:
+        solution_name = letters if letters[0].isalpha() else f"Connector{letters}"
+        solution_name = solution_name[:65]
+    else:
+        raise InputError(f"info.title {connector.title!r} has no ASCII letters or digits to name the solution by; "
+                         "pass --unique-name")  # fmt: skip
+    slug = (letters or _ascii_alnum(solution_name)).lower()
+    logical_name, guid = _connector_name(recorded, f"{prefix}_{slug}")
+    return _Identity(
+        unique_name=solution_name,
+        display_name=recorded.text("displayName") or connector.title,
+        version=version,
+        publisher=_publisher(prefix, publisher, connector, recorded),
+        logical_name=logical_name,
+        connector_id=guid,
+    )
+
+
+def _solution_xml(identity: _Identity, *, managed: bool) -> bytes:
     root = ET.Element(
         "ImportExportXml",
         {"version": "9.2", "SolutionPackageVersion": "9.2", "languagecode": LANGUAGE, "generatedBy": "CrmLive"},
     )
     manifest = xml_element(root, "SolutionManifest")
-    xml_element(manifest, "UniqueName", unique_name)
+    xml_element(manifest, "UniqueName", identity.unique_name)
     names = xml_element(manifest, "LocalizedNames")
-    xml_element(names, "LocalizedName", description=display_name, languagecode=LANGUAGE)
+    xml_element(names, "LocalizedName", description=identity.display_name, languagecode=LANGUAGE)
     xml_element(manifest, "Descriptions")
-    xml_element(manifest, "Version", version)
+    xml_element(manifest, "Version", identity.version)
     xml_element(manifest, "Managed", "1" if managed else "0")
+    publisher = identity.publisher
     pub = xml_element(manifest, "Publisher")
     xml_element(pub, "UniqueName", publisher.unique_name)
     xml_element(xml_element(pub, "LocalizedNames"), "LocalizedName", description=publisher.display_name,
@@ -334,7 +463,7 @@ def _solution_xml(
     xml_element(pub, "Addresses")
     components = xml_element(manifest, "RootComponents")
     xml_element(components, "RootComponent", type=str(CONNECTOR_COMPONENT_TYPE),
-             id=f"{{{connector_id(logical_name)}}}", schemaName=logical_name, behavior="0")  # fmt: skip
+             id=f"{{{identity.connector_id}}}", schemaName=identity.logical_name, behavior="0")  # fmt: skip
     xml_element(manifest, "MissingDependencies")
     return xml_document(root)
 
@@ -352,42 +481,32 @@ def build_solution(
     package: ConnectorPackage,
     *,
     managed: bool = False,
-    publisher_prefix: str = DEFAULT_PREFIX,
-    version: str = DEFAULT_VERSION,
+    publisher_prefix: str | None = None,
+    version: str | None = None,
     unique_name: str | None = None,
     publisher: str | None = None,
     extras: bool = True,
 ) -> bytes:
     """The solution zip of ``package`` (unmanaged unless ``managed``), byte-identical for the same input.
 
-    ``publisher`` is the publisher's display name (default: apiProperties' ``publisher``, else the
-    prefix); its unique name is its letters and digits. ``unique_name`` defaults to the title's
-    letters and digits. ``extras`` keeps connectorkit's copy of apiProperties.json (module docstring)."""
-    prefix = check_prefix(publisher_prefix)
-    version = check_version(version)
+    Options left at None come from the identity ``package unpack`` recorded in settings.json (module
+    docstring), else: the prefix ``new``, version 1.0.0.0, the unique name from the title's letters and
+    digits, the publisher's display name from apiProperties' ``publisher`` (else the prefix), its unique
+    name from the display name's letters and digits. ``extras`` keeps connectorkit's copy of
+    apiProperties.json (module docstring)."""
     connector = _connector(package)
-    letters = _ascii_alnum(connector.title)
-    if unique_name is not None:
-        solution_name = check_unique_name(unique_name)
-    elif letters:
-        solution_name = letters if letters[0].isalpha() else f"Connector{letters}"
-        solution_name = solution_name[:65]
-    else:
-        raise InputError(f"info.title {connector.title!r} has no ASCII letters or digits to name the solution by; "
-                         "pass --unique-name")  # fmt: skip
-    slug = (letters or _ascii_alnum(solution_name)).lower()
-    logical_name = f"{prefix}_{slug}"
-    refs, connector_files = _connector_files(connector, package, file_stem(logical_name), extras)
-    entries = dict(connector_files)
-    entries[CUSTOMIZATIONS_XML] = _customizations(connector, logical_name, refs)
-    entries[SOLUTION_XML] = _solution_xml(
-        unique_name=solution_name,
-        display_name=connector.title,
+    identity = _identity(
+        connector,
+        _Recorded.of(package),
+        publisher_prefix=publisher_prefix,
         version=version,
-        managed=managed,
-        publisher=_publisher(prefix, publisher, connector),
-        logical_name=logical_name,
+        unique_name=unique_name,
+        publisher=publisher,
     )
+    refs, connector_files = _connector_files(connector, package, file_stem(identity.logical_name), extras)
+    entries = dict(connector_files)
+    entries[CUSTOMIZATIONS_XML] = _customizations(connector, identity.logical_name, identity.connector_id, refs)
+    entries[SOLUTION_XML] = _solution_xml(identity, managed=managed)
     entries[CONTENT_TYPES] = _content_types(list(entries))
     return zip_bytes(entries.items())
 
@@ -548,8 +667,72 @@ def _merge(columns: dict[str, Any], kept: dict[str, Any] | None) -> dict[str, An
     return merged
 
 
+def _rebuilt(package: ConnectorPackage, record: dict[str, Any]) -> _Identity | None:
+    """The identity :func:`build_solution` would give ``package`` with ``record`` in settings.json and no
+    options (None when it would refuse, e.g. a title without letters)."""
+    try:
+        return _identity(_connector(package), _Recorded(record, SETTINGS), publisher_prefix=None, version=None,
+                         unique_name=None, publisher=None)  # fmt: skip
+    except InputError:
+        return None
+
+
+def _valid(check: Callable[[str, str], str], value: str) -> bool:
+    """Whether the builder would accept ``value`` back from settings.json."""
+    if not value.strip() or _XML_INVALID.search(value):
+        return False
+    try:
+        check(value, "")
+    except InputError:
+        return False
+    return True
+
+
+_RECORDED_PARTS: tuple[tuple[tuple[str, ...], Callable[[SolutionInfo], str], Callable[[str, str], str],
+                             Callable[[_Identity], str]], ...] = (
+    (("publisher", "prefix"), lambda s: s.publisher_prefix, check_prefix, lambda i: i.publisher.prefix),
+    (("version",), lambda s: s.version, check_version, lambda i: i.version),
+    (("uniqueName",), lambda s: s.unique_name, check_unique_name, lambda i: i.unique_name),
+    (("displayName",), lambda s: s.display_name, _xml_text, lambda i: i.display_name),
+    (("publisher", "displayName"), lambda s: s.publisher_display_name, _xml_text, lambda i: i.publisher.display_name),
+    (("publisher", "uniqueName"), lambda s: s.publisher_unique_name, check_unique_name,
+     lambda i: i.publisher.unique_name),
+)  # fmt: skip
+"""Each recorded part: its path under :data:`SETTINGS_KEY`, its value in solution.xml, the builder's check of
+it, and the value a rebuild gives. In dependency order: the prefix before what is derived from it."""
+
+
+def recorded_identity(archive: SafeZip, package: ConnectorPackage) -> dict[str, Any]:
+    """The part of the solution's identity (solution.xml's unique name, display name, version and publisher,
+    the connector's logical name and connectorid) that rebuilding ``package`` would not give again: what
+    ``package unpack`` records in settings.json so that the next ``package solution`` reuses it. Each part is
+    recorded only when it differs from what would be derived and is a value the builder accepts; a solution
+    connectorkit built with default options records nothing."""
+    found = _lookup(archive, SOLUTION_XML)
+    if found is None:
+        return {}
+    info = parse_solution_xml(archive.read(found), f"{archive.source}: {SOLUTION_XML}")
+    record: dict[str, Any] = {}
+    for path, actual_of, check, rebuilt_of in _RECORDED_PARTS:
+        actual, rebuilt = actual_of(info), _rebuilt(package, record)
+        if (rebuilt is None or rebuilt_of(rebuilt) != actual) and _valid(check, actual):
+            holder = record.setdefault(path[0], {}) if len(path) == 2 else record
+            holder[path[-1]] = actual
+    entry = _connector_entry(archive)
+    name, guid = _text(entry.find("name")), _text(entry.find("connectorid"))
+    rebuilt = _rebuilt(package, record)
+    if rebuilt is not None and (rebuilt.logical_name, rebuilt.connector_id) == (name, guid):
+        return record
+    if _LOGICAL_NAME.fullmatch(name) and not _XML_INVALID.search(name):
+        record["connector"] = {"name": name}
+        if _valid(check_guid, guid) and check_guid(guid, "") != connector_id(name):
+            record["connector"]["id"] = check_guid(guid, "")
+    return record
+
+
 def solution_package(archive: SafeZip) -> ConnectorPackage:
-    """The connector a solution zip carries, as a package in memory."""
+    """The connector a solution zip carries, as a package in memory; settings.json records the part of the
+    solution's identity a rebuild would not give again (:func:`recorded_identity`)."""
     entry = _connector_entry(archive)
     definition_name = _referenced(archive, entry, "openapidefinition")
     if definition_name is None:
@@ -566,12 +749,16 @@ def solution_package(archive: SafeZip) -> ConnectorPackage:
     api_properties["properties"] = properties
     icon_name = _referenced(archive, entry, "iconblob")
     script_name = _referenced(archive, entry, "customcodeblobcontent")
-    return ConnectorPackage(
+    package = ConnectorPackage(
         definition=definition,
         api_properties=api_properties,
         icon=archive.read(icon_name) if icon_name is not None else None,
         script=archive.read(script_name).decode("utf-8-sig", errors="replace") if script_name is not None else None,
     )
+    record = recorded_identity(archive, package)
+    if record:
+        package.settings = {SETTINGS_KEY: record}
+    return package
 
 
 def unpack_solution(data: bytes | Path, folder: Path, *, limits: ZipLimits | None = None) -> Path:

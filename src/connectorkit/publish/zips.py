@@ -5,7 +5,8 @@ so a package can be rebuilt and compared, and ``pack -> unpack -> pack`` is byte
 written ``[Content_Types].xml`` first (Open Packaging readers look for it early) and then sorted by name
 (code point order); every entry gets the DOS epoch 1980-01-01 00:00:00 as its time, Unix mode 0644,
 "made by" Unix, DEFLATE at level 6, no extra fields and no comment. Output is written atomically: a
-temporary file next to the target, then a rename, so a failure never leaves half a zip behind.
+temporary file next to the target, then a rename, so a failure never leaves half a zip behind; missing
+parent folders are created (and removed again if the write fails), as for every output of ``package``.
 
 Reading: :func:`open_zip` checks the whole central directory before a single byte is inflated and
 refuses, with one line naming the zip and the entry, anything that could escape a target folder
@@ -105,18 +106,45 @@ def zip_bytes(entries: Iterable[tuple[str, bytes]]) -> bytes:
     return buffer.getvalue()
 
 
+def make_parents(folder: Path, what: str) -> list[Path]:
+    """Create ``folder`` and its missing parents, as every ``--output`` of ``package`` does; returns the
+    folders created (deepest first) so that a failed write can remove them again. ``what`` names the
+    output in the error when a parent is a file or cannot be created."""
+    created: list[Path] = []
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        created.append(probe)
+        probe = probe.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        remove_folders(created)
+        raise InputError(f"{what}: cannot create folder {folder}: {exc.strerror}") from None
+    return created
+
+
+def remove_folders(created: list[Path]) -> None:
+    """Undo :func:`make_parents` (folders that are still empty only)."""
+    for folder in created:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
 def write_file_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and a rename: readers see
-    the old file or the new one, never a partial one. An unwritable target is an InputError."""
+    the old file or the new one, never a partial one. Missing parent folders are created (and removed
+    again when the write fails). An unwritable target is an InputError."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"{path}: folder {folder} does not exist")
     if path.is_dir():
         raise InputError(f"{path}: is a folder")
+    created = make_parents(folder, str(path))
     try:
         handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
+        remove_folders(created)
         raise InputError(f"{path}: cannot write: {exc.strerror}") from None
     try:
         with os.fdopen(handle, "wb") as stream:
@@ -127,9 +155,11 @@ def write_file_atomic(path: Path, data: bytes) -> None:
         os.replace(temp_name, path)
     except OSError as exc:
         Path(temp_name).unlink(missing_ok=True)
+        remove_folders(created)
         raise InputError(f"{path}: cannot write: {exc.strerror}") from None
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
+        remove_folders(created)
         raise
 
 
