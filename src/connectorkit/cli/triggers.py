@@ -7,6 +7,14 @@ prints each new event as one JSON line (``--format json``) or one text line, unt
 SIGTERM; then it stops the trigger cleanly (unsubscribing a webhook) and exits 0. Events go to
 the store first and are printed from it, so what is printed is what was recorded.
 
+A listener's trigger is stored with the listener's worker id (``host:pid:random``). A listener
+killed before it could delete it (SIGKILL, a crash, a power cut) leaves it behind; the next
+``listen`` with the same connection, operation, parameters and ``--forward`` finds it, sees that
+its process is gone and resumes it (``--trigger ID`` names one explicitly): the undelivered events
+first, then polling on from the stored cursor. Each event is marked delivered right after it is
+printed or forwarded, so a kill repeats at most the event in flight, with the same key. Durable
+triggers (API, console, ``trigger`` commands) have no listener and are never adopted.
+
 ``trigger stop`` / ``trigger start`` pause and resume a stored trigger (the platform's turning a
 flow off and on) without losing its state or events; see
 :meth:`~connectorkit.runtime.listening.TriggerService.pause`.
@@ -15,12 +23,15 @@ flow off and on) without losing its state or events; see
 from __future__ import annotations
 
 import json
+import os
 import signal
+import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -36,24 +47,35 @@ MAX_SLEEP = 1.0
 
 
 class _Stopped(Exception):
-    """SIGTERM arrived: stop as on Ctrl-C."""
+    """A second SIGTERM arrived: stop at once, as on a second Ctrl-C."""
 
 
 @contextmanager
-def _stop_on_sigterm() -> Iterator[None]:
-    """Turn SIGTERM into :class:`_Stopped` in the main thread (elsewhere signals cannot be set)."""
+def _stop_signals() -> Iterator[threading.Event]:
+    """SIGTERM and Ctrl-C set the event the loop stops on, between its steps: an exception
+    raised inside a database call (a signal handler raises where the main thread happens to be)
+    can leave that connection broken, and the clean stop after it would fail. A second signal
+    raises (:class:`_Stopped`, ``KeyboardInterrupt``), for a loop stuck in a call. Only the main
+    thread can set handlers; elsewhere the event is never set by a signal."""
+    stop = threading.Event()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield stop
         return
 
-    def stop(signum: int, frame: FrameType | None) -> None:
-        raise _Stopped
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if not stop.is_set():
+            stop.set()
+        elif signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        else:
+            raise _Stopped
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    previous = {number: signal.signal(number, handler) for number in (signal.SIGTERM, signal.SIGINT)}
     try:
-        yield
+        yield stop
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, before in previous.items():
+            signal.signal(number, before)
 
 
 @contextmanager
@@ -86,13 +108,13 @@ def _event_line(trigger_id: str, event: Any, output_format: OutputFormat) -> str
     return f"{data['receivedAt']}  {event.key}  {json.dumps(event.body, ensure_ascii=False)}{problems}"
 
 
-def _pause(service: Any, kind: str, deadline: float | None) -> None:
+def _pause(service: Any, kind: str, deadline: float | None, stop: threading.Event) -> None:
     """Sleep until the next poll is due (a webhook: a short tick), at most :data:`MAX_SLEEP` at a
-    time so that ``--timeout`` is kept."""
+    time so that ``--timeout`` is kept; a stop request ends the sleep."""
     seconds = service.seconds_until_due(MAX_SLEEP) if kind == "polling" else WEBHOOK_TICK
     if deadline is not None:
         seconds = min(seconds, deadline - time.monotonic())
-    time.sleep(min(MAX_SLEEP, max(0.02, seconds)))
+    stop.wait(min(MAX_SLEEP, max(0.02, seconds)))
 
 
 def _check_listen_options(port: int, interval: float, timeout: float) -> None:
@@ -108,46 +130,88 @@ def register(app: typer.Typer) -> None:
     @app.command("listen")
     @handle_errors
     def listen(
-        connector: str = typer.Argument(..., help="Deployed connector name (must match the connection's)."),
-        operation_id: str = typer.Argument(..., help="The trigger's operationId."),
-        connection_id: str = typer.Option(..., "--connection", help="Connection id (connectorkit connection list)."),
+        connector: str | None = typer.Argument(
+            None, metavar="CONNECTOR", help="Deployed connector name (must match the connection's)."
+        ),
+        operation_id: str | None = typer.Argument(None, metavar="TRIGGER_OPERATION", help="The trigger's operationId."),
+        connection_id: str | None = typer.Option(
+            None, "--connection", help="Connection id (connectorkit connection list)."
+        ),
         param: list[str] | None = typer.Option(None, "-p", "--param", help="Trigger parameter name=value."),
         body: str | None = typer.Option(None, "--body", help="JSON body (webhook inputs), or @file.json."),
         public_url: str | None = typer.Option(
             None, "--public-url", help="Base URL the service calls back (a tunnel); default http://127.0.0.1:PORT."
         ),
         port: int = typer.Option(DEFAULT_PORT, "--port", help="Local port callbacks arrive on."),
-        forward: str | None = typer.Option(None, "--forward", help="POST each event's body to this URL too."),
+        forward: str | None = typer.Option(
+            None, "--forward", help="POST each event's body here instead (the delivery; lines echo what was sent)."
+        ),
         interval: float = typer.Option(60.0, "--interval", help="Seconds between polls without Retry-After."),
         once: bool = typer.Option(False, "--once", help="Poll once (a webhook: wait for one callback), then stop."),
         timeout: float = typer.Option(0.0, "--timeout", help="Stop after this many seconds (0: no limit)."),
+        resume_id: str | None = typer.Option(
+            None,
+            "--trigger",
+            help="Resume this trigger of a listener that did not stop cleanly (connectorkit trigger list); "
+            "its connector, operation, connection, parameters and --forward are the stored ones.",
+        ),
         env: str = ENV_OPTION,
         db: str | None = DB_OPTION,
         output_format: OutputFormat = FORMAT_OPTION,
     ) -> None:
-        """Run a trigger locally and print its events as they arrive, until Ctrl-C."""
+        """Run a trigger locally and print its events as they arrive, until Ctrl-C.
+
+        Each event is delivered once: printed as one line carrying its stable key (or, with
+        --forward, POSTed with the X-Connectorkit-Event-Key header) and marked delivered right
+        after. A listener killed at any point (SIGKILL included) and started again with the same
+        connection, operation, parameters and --forward resumes its trigger (or give --trigger
+        ID): it delivers the events left undelivered first, oldest first, then polls on from the
+        stored cursor, so nothing is lost; after a kill at most the event in flight is delivered
+        again, with the same key. Ctrl-C or SIGTERM stops cleanly and deletes the trigger."""
         import httpx
 
-        from connectorkit.runtime.listening import TriggerService
+        from connectorkit.runtime.listening import TriggerService, default_worker_id
         from connectorkit.runtime.triggers import TriggerOptions, trigger_kind
 
         _check_listen_options(port, interval, timeout)
         arguments = _arguments(param, body)
         options = TriggerOptions(interval=interval, min_interval=min(interval, TriggerOptions().min_interval))
+        listener_id = default_worker_id()
         with _local(env, db) as environment, httpx.Client() as client:
-            stored = environment.store.get_connection(connection_id)
-            if stored.connector != connector:
-                raise InputError(f"--connection {connection_id}: belongs to {stored.connector}, not {connector}")
+            store = environment.store
+            if resume_id is not None:
+                left: Any = _named_trigger(store, resume_id, connector, operation_id, connection_id, arguments, forward)
+                connector, operation_id, connection_id = left.connector, left.operation_id, left.connection_id
+                arguments, forward = left.arguments, left.target_url
+            else:
+                if connector is None or operation_id is None or connection_id is None:
+                    raise InputError(
+                        "listen needs CONNECTOR, TRIGGER_OPERATION and --connection (or --trigger ID to resume a trigger)"
+                    )
+                stored = store.get_connection(connection_id)
+                if stored.connector != connector:
+                    raise InputError(f"--connection {connection_id}: belongs to {stored.connector}, not {connector}")
+                left = _left_behind(store, connection_id, operation_id, arguments, forward)
             kind = trigger_kind(environment.package(connector), operation_id)
             service = TriggerService(
-                environment, client=client, options=options, public_url=public_url or f"http://127.0.0.1:{port}"
+                environment,
+                client=client,
+                options=options,
+                public_url=public_url or f"http://127.0.0.1:{port}",
+                worker_id=listener_id,
             )
             listener = _callback_listener(port, environment) if kind == "webhook" else _nothing()
-            with _stop_on_sigterm(), listener:
-                record = service.start(connection_id, operation_id, arguments, target_url=forward)
+            with _stop_signals() as stop, listener:
+                record = _resume(service, left, explicit=resume_id is not None) if left is not None else None
+                if record is None:
+                    record = service.start(connection_id, operation_id, arguments, target_url=forward, listener=True)
                 err.print(f"Listening: trigger {record.id} ({operation_id}, {record.kind}); Ctrl-C stops.")
                 try:
-                    received = _loop(service, record.id, record.kind, forward is not None, once, timeout, output_format)
+                    received = _loop(
+                        service, record.id, record.kind, forward is not None, once, timeout, output_format, stop
+                    )
+                    if stop.is_set():
+                        received = -1
                 except (KeyboardInterrupt, _Stopped):
                     received = -1
                 finally:
@@ -284,30 +348,167 @@ def _nothing() -> Iterator[None]:
 
 
 def _loop(
-    service: Any, trigger_id: str, kind: str, forwarding: bool, once: bool, timeout: float, output_format: OutputFormat
+    service: Any,
+    trigger_id: str,
+    kind: str,
+    forwarding: bool,
+    once: bool,
+    timeout: float,
+    output_format: OutputFormat,
+    stop: threading.Event,
 ) -> int:
-    """Poll and print until stopped; returns how many events were printed."""
-    store = service.store
+    """Deliver, poll and deliver again until ``stop`` is set (or ``--once``, ``--timeout``);
+    returns how many events were delivered.
+
+    What is pending is delivered before the first poll: the events a killed listener of this
+    trigger stored but did not deliver."""
     deadline = time.monotonic() + timeout if timeout else None
-    last_id = printed = 0
-    while True:
+    delivered = _hand_out(service, trigger_id, forwarding, output_format)
+    while not stop.is_set():
         service.run_due()
-        if forwarding:
-            report = service.deliver()
-            for error in report.errors:
-                err.print(f"forwarding: {error}", markup=False)
-        fresh = store.events(trigger_id, since_id=last_id, limit=500)
-        for event in fresh:
-            typer.echo(_event_line(trigger_id, event, output_format))
-            last_id = event.id
-        printed += len(fresh)
-        if fresh and not forwarding:
-            store.mark_delivered([e.id for e in fresh])
-        if once and (kind == "polling" or printed):
-            return printed
+        delivered += _hand_out(service, trigger_id, forwarding, output_format)
+        if once and (kind == "polling" or delivered):
+            break
         if deadline is not None and time.monotonic() >= deadline:
-            return printed
-        _pause(service, kind, deadline)
+            break
+        _pause(service, kind, deadline, stop)
+    return delivered
+
+
+def _hand_out(service: Any, trigger_id: str, forwarding: bool, output_format: OutputFormat) -> int:
+    """Deliver the trigger's pending events, oldest first, each marked delivered right after it
+    is written to stdout (``typer.echo`` flushes) or POSTed with a 2xx: a kill between the two
+    repeats that one event, never more. With --forward the POST is the delivery and the line
+    echoes it; forwarding errors are reported and the event stays pending, to be retried."""
+    count = 0
+
+    def echo(event: Any) -> None:
+        nonlocal count
+        if event.trigger_id == trigger_id:
+            typer.echo(_event_line(trigger_id, event, output_format))
+            count += 1
+
+    if forwarding:
+        report = service.deliver(delivered=echo)
+        for error in report.errors:
+            err.print(f"forwarding: {error}", markup=False)
+        return count
+    store = service.store
+    for event in store.pending_events(trigger_id, limit=500):
+        echo(event)
+        store.mark_delivered([event.id])
+    return count
+
+
+def _left_behind(
+    store: Any, connection_id: str, operation_id: str, arguments: dict[str, Any], forward: str | None
+) -> Any:
+    """The trigger a listener with these inputs left when it was killed (its process is gone),
+    or None. Only listeners' triggers are candidates (a durable trigger has no listener); one
+    whose listener still runs belongs to that listener, and one of another host's listener cannot
+    be checked, so is left alone (``--trigger ID`` resumes it)."""
+    for record in store.listener_triggers(connection_id, operation_id):
+        if record.arguments != arguments or record.target_url != forward:
+            continue
+        if _listener_state(record.listener) == "gone":
+            return record
+    return None
+
+
+def _named_trigger(
+    store: Any,
+    trigger_id: str,
+    connector: str | None,
+    operation_id: str | None,
+    connection_id: str | None,
+    arguments: dict[str, Any],
+    forward: str | None,
+) -> Any:
+    """The listener's trigger ``--trigger`` names, checked: never a durable trigger, never one
+    whose listener still runs here, and what else was given must agree with it."""
+    record = store.get_trigger(trigger_id)
+    if record.listener is None:
+        raise InputError(
+            f"--trigger {trigger_id}: a durable trigger (made by the API, the console or `connectorkit trigger`), "
+            f"not a listener's; `connectorkit trigger start {trigger_id}` runs it"
+        )
+    if _listener_state(record.listener) == "running":
+        pid = record.listener.rsplit(":", 2)[1]
+        raise InputError(f"--trigger {trigger_id}: its listener (process {pid}) is still running")
+    for given, stored, name in (
+        (connector, record.connector, "CONNECTOR"),
+        (operation_id, record.operation_id, "TRIGGER_OPERATION"),
+        (connection_id, record.connection_id, "--connection"),
+    ):
+        if given is not None and given != stored:
+            raise InputError(f"--trigger {trigger_id}: its {name} is {stored}, not {given}")
+    if arguments:
+        raise InputError(f"--trigger {trigger_id}: resumes the stored parameters; leave out -p and --body")
+    if forward is not None and forward != record.target_url:
+        raise InputError(f"--trigger {trigger_id}: forwards to {record.target_url or 'nowhere'}, not {forward}")
+    return record
+
+
+def _listener_state(worker_id: str | None) -> str:
+    """``gone``, ``running`` or ``unknown``: whether the listener process ``worker_id``
+    (``host:pid:random``, see ``default_worker_id``) has ended. Only a process of this host can
+    be looked at; this process counts as running (another listen call in it may be)."""
+    parts = (worker_id or "").rsplit(":", 2)
+    if len(parts) != 3 or not parts[1].isdigit() or parts[0] != socket.gethostname()[:30]:
+        return "unknown"
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return "running"
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return "gone"
+    except PermissionError:  # another user's process
+        return "running"
+    try:  # a killed child its parent has not waited for yet is a zombie: gone too
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return "running"
+    return "gone" if stat.rpartition(")")[2].split()[:1] == ["Z"] else "running"
+
+
+def _resume(service: Any, left: Any, *, explicit: bool) -> Any:
+    """Take over the trigger a killed listener left: this listener's from now on (its lease
+    released), a polling trigger active and due now (it polls on from its stored cursor), a
+    webhook subscribed again (the old callback URL cannot be rebuilt: only its token's digest is
+    stored), then the old subscription deleted. None when another restarted listener took it
+    over first (unless ``explicit``: then that is an error)."""
+    from connectorkit.runtime.listening import SUBSCRIPTION_KEY
+    from connectorkit.runtime.webhooks import Subscription, unsubscribe
+
+    store = service.store
+    pending = store.pending_count(left.id)
+    now = service.clock()
+    adopted = store.adopt_trigger(
+        left.id, left.listener, service.worker_id, next_due_at=now if left.kind == "polling" else None
+    )
+    if adopted is None:
+        if not explicit:
+            return None
+        raise ConnectorkitError(f"trigger {left.id} was resumed by another listener meanwhile")
+    was = (
+        "" if left.status == "active" else f" (it was {left.status}{': ' + left.last_error if left.last_error else ''})"
+    )
+    err.print(
+        f"Resuming trigger {left.id} left by a listener that did not stop cleanly{was}; "
+        f"{pending} event{'' if pending == 1 else 's'} not yet delivered.",
+        markup=False,
+    )
+    if adopted.kind == "polling":
+        return adopted if adopted.status == "active" else store.set_trigger_status(left.id, "active", next_due_at=now)
+    old = adopted.state.get(SUBSCRIPTION_KEY)
+    record = service.resubscribe(left.id)
+    if isinstance(old, dict):
+        try:
+            unsubscribe(service.environment, Subscription.from_json(old), client=service.client)
+        except ConnectorkitError as exc:
+            err.print(f"warning: the old subscription was not removed: {exc}", markup=False)
+    return record
 
 
 def _summary(record: Any) -> dict[str, Any]:

@@ -189,8 +189,13 @@ class TriggerService:
         arguments: Mapping[str, Any],
         *,
         target_url: str | None = None,
+        listener: bool = False,
     ) -> TriggerRecord:
         """Store (and for a webhook, subscribe) the trigger ``operation_id`` of the connection.
+
+        ``listener``: the trigger belongs to this service's process, a ``connectorkit listen``
+        (its ``worker_id`` is stored with it), so that the next listener can resume it if this one
+        is killed; otherwise it is a durable trigger, which no listener ever adopts.
 
         An action is an :class:`InputError` naming it; so is a webhook without ``public_url``
         (``--public-url``). A failed subscription removes the stored trigger again; a failure
@@ -202,15 +207,21 @@ class TriggerService:
         kind = trigger_kind(package, operation_id)
         if kind is None:
             raise InputError(f"operation {operation_id!r} is an action, not a trigger (it has no x-ms-trigger)")
+        owner = self.worker_id if listener else None
         if kind != "webhook":
             return self.store.create_trigger(
                 connection_id, operation_id, "polling", arguments,
-                state=PollState().to_dict(), target_url=target_url, next_due_at=self.clock(),
+                state=PollState().to_dict(), target_url=target_url, next_due_at=self.clock(), listener=owner,
             )  # fmt: skip
-        return self._start_webhook(connection_id, operation_id, arguments, target_url)
+        return self._start_webhook(connection_id, operation_id, arguments, target_url, owner)
 
     def _start_webhook(
-        self, connection_id: str, operation_id: str, arguments: Mapping[str, Any], target_url: str | None
+        self,
+        connection_id: str,
+        operation_id: str,
+        arguments: Mapping[str, Any],
+        target_url: str | None,
+        listener: str | None = None,
     ) -> TriggerRecord:
         if not self.public_url:
             raise InputError(
@@ -226,6 +237,7 @@ class TriggerService:
             arguments,
             callback_digest=token_digest(token),
             target_url=target_url,
+            listener=listener,
         )
         try:
             subscription = subscribe(self.environment, connection_id, operation_id, arguments, url, client=self.client)
@@ -286,6 +298,19 @@ class TriggerService:
             return self.store.set_trigger_status(trigger_id, "active", next_due_at=self.clock())
         if subscribed:
             return self.store.set_trigger_status(trigger_id, "active")
+        return self._subscribe_again(record)
+
+    def resubscribe(self, trigger_id: str) -> TriggerRecord:
+        """Subscribe a webhook trigger again with a new callback token, even while it has a
+        subscription: a trigger whose callback URL is lost (its ``connectorkit listen`` process
+        was killed; only the token's digest is stored, so the URL cannot be rebuilt). The trigger
+        becomes ``active`` with the new subscription in its state, and callbacks to the old URL
+        are answered 404 from then on; unsubscribing the old subscription (the caller has it from
+        the record it held) is left to the caller. Needs ``public_url``; a failed subscription
+        raises and leaves the trigger as it was."""
+        record = self.store.get_trigger(trigger_id)
+        if record.kind != "webhook":
+            raise InputError(f"trigger {trigger_id} is a polling trigger: it has no subscription")
         return self._subscribe_again(record)
 
     def _subscribe_again(self, record: TriggerRecord) -> TriggerRecord:
@@ -544,24 +569,28 @@ class TriggerService:
 
     # --------------------------------------------------------------------------------- forwarding
 
-    def deliver(self, limit: int = 100) -> DeliveryReport:
+    def deliver(self, limit: int = 100, *, delivered: Callable[[EventRecord], None] | None = None) -> DeliveryReport:
         """POST pending events of triggers with a ``target_url`` there (the event body as JSON,
         ``X-Connectorkit-Trigger`` and ``X-Connectorkit-Event-Key`` headers), oldest first; a
-        2xx marks the event delivered. See :class:`DeliveryOptions` for retries."""
-        delivered = failed = 0
+        2xx marks that one event delivered at once, so a process killed meanwhile POSTs at most
+        the event in flight again (with the same key). ``delivered`` is called with each event
+        once it is marked. See :class:`DeliveryOptions` for retries."""
+        count = failed = 0
         errors: list[str] = []
         for trigger_id, target_url in self.store.forward_targets().items():
             for event in self.store.pending_events(trigger_id, limit):
                 error = self._forward(target_url, trigger_id, event)
                 if error is None:
                     self.store.mark_delivered([event.id])
-                    delivered += 1
+                    count += 1
+                    if delivered is not None:
+                        delivered(event)
                     continue
                 self.store.record_attempts([event.id])
                 failed += 1
                 errors.append(f"trigger {trigger_id}: event {event.id}: {error}")
                 break  # later events wait behind this one: order is kept
-        return DeliveryReport(delivered, failed, errors)
+        return DeliveryReport(count, failed, errors)
 
     def _forward(self, target_url: str, trigger_id: str, event: EventRecord) -> str | None:
         headers = {"X-Connectorkit-Trigger": trigger_id, "X-Connectorkit-Event-Key": event.key}

@@ -165,6 +165,10 @@ class TriggerRow(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    listener: Mapped[str | None] = mapped_column(String(64))
+    """The worker id (``host:pid:random``) of the ``connectorkit listen`` process that made the
+    trigger and runs it; None for a durable trigger (API, console, ``trigger`` commands). A
+    listener killed before it could delete its trigger is resumed by the next one through it."""
 
 
 class TriggerEventRow(Base):

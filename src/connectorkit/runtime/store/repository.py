@@ -805,11 +805,14 @@ class Store:
         callback_digest: str | None = None,
         target_url: str | None = None,
         next_due_at: datetime | None = None,
+        listener: str | None = None,
     ) -> TriggerRecord:
         """Store an active trigger of connection ``connection_id`` and return it. ``kind`` is
         ``polling`` or ``webhook``; ``next_due_at`` (default now) is when a polling trigger is
         first due (webhook triggers are never due: pass None for them and nothing claims them).
-        ``callback_digest`` is the hash of a webhook's callback token (the token is never stored)."""
+        ``callback_digest`` is the hash of a webhook's callback token (the token is never stored).
+        ``listener`` is the worker id of the ``connectorkit listen`` process the trigger belongs
+        to (None: a durable trigger), see :meth:`listener_triggers`."""
         if kind not in TRIGGER_KINDS:
             raise InputError(f"trigger kind must be one of {', '.join(TRIGGER_KINDS)}, got {kind!r}")
         _check_name(operation_id, "trigger operation id")
@@ -826,6 +829,7 @@ class Store:
             "state": dict(state or {}),
             "callback_digest": callback_digest,
             "target_url": target_url,
+            "listener": listener,
             "status": "active",
             "next_due_at": (next_due_at or now) if kind == "polling" else next_due_at,
             "created_at": now,
@@ -889,6 +893,54 @@ class Store:
             query = query.where(TriggerRow.status == status)
         with self.engine.connect() as connection:
             return [_trigger_record(row) for row in connection.execute(query)]
+
+    def listener_triggers(self, connection_id: str, operation_id: str) -> list[TriggerRecord]:
+        """Triggers of ``connectorkit listen`` processes (``listener`` set) on this connection and
+        operation that still run (``active``, ``unauthenticated`` or ``error``; never a stopped
+        one), oldest first: what a listener restarted after a kill looks through for the trigger
+        its predecessor left. Durable triggers are never among them."""
+        query = (
+            select(*_TRIGGER_COLUMNS)
+            .where(
+                TriggerRow.listener.is_not(None),
+                TriggerRow.connection_id == connection_id,
+                TriggerRow.operation_id == operation_id,
+                TriggerRow.status.in_(("active", "unauthenticated", "error")),
+            )
+            .order_by(TriggerRow.created_at, TriggerRow.id)
+        )
+        with self.engine.connect() as connection:
+            return [_trigger_record(row) for row in connection.execute(query)]
+
+    def adopt_trigger(
+        self, trigger_id: str, previous: str, listener: str, *, next_due_at: datetime | None = None
+    ) -> TriggerRecord | None:
+        """Hand a listener's trigger from the listener ``previous`` (a process that is gone) to
+        ``listener``, atomically: None, changing nothing, when its listener is no longer
+        ``previous`` (another restarted listener adopted it first). A lease ``previous`` still
+        holds (it was killed mid-poll) is released in the same write, so the trigger is polled
+        now rather than when that lease expires; a poll of ``previous`` cannot commit any more.
+        ``next_due_at`` reschedules a polling trigger."""
+        values: dict[str, Any] = {
+            "listener": listener,
+            "lease_owner": case((TriggerRow.lease_owner == previous, None), else_=TriggerRow.lease_owner),
+            "lease_expires_at": case((TriggerRow.lease_owner == previous, None), else_=TriggerRow.lease_expires_at),
+            "updated_at": self._clock(),
+        }
+        if next_due_at is not None:
+            values["next_due_at"] = next_due_at
+        statement = update(TriggerRow).where(TriggerRow.id == trigger_id, TriggerRow.listener == previous)
+        with self.engine.begin() as connection:
+            row = connection.execute(statement.values(values).returning(*_TRIGGER_COLUMNS)).first()
+        return None if row is None else _trigger_record(row)
+
+    def pending_count(self, trigger_id: str) -> int:
+        """How many of the trigger's events are not delivered yet."""
+        query = select(func.count()).where(
+            TriggerEventRow.trigger_id == trigger_id, TriggerEventRow.delivered_at.is_(None)
+        )
+        with self.engine.connect() as connection:
+            return int(connection.scalar(query) or 0)
 
     def delete_trigger(self, trigger_id: str) -> TriggerRecord:
         """Delete the trigger and its events; returns what it was (a webhook's subscription
@@ -1341,6 +1393,9 @@ class TriggerRecord:
     lease_expires_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    listener: str | None = None
+    """The worker id of the ``connectorkit listen`` process the trigger belongs to; None for a
+    durable trigger."""
 
 
 @dataclass(frozen=True)
@@ -1376,6 +1431,7 @@ def _trigger_record(row: Any) -> TriggerRecord:
         lease_expires_at=row.lease_expires_at,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        listener=row.listener,
     )
 
 
