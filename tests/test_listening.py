@@ -37,6 +37,7 @@ from connectorkit.runtime.store import Store, generate_key
 from connectorkit.runtime.triggers import PollState, TriggerOptions
 from connectorkit.runtime.webhooks import token_digest
 from connectorkit.server.callbacks import MAX_BODY, callbacks_app
+from tasks_api import create_task, deployed_tasks
 from test_webhooks import _definition, _package
 
 KEY = "PLANTED-listen-key-71c2"
@@ -64,16 +65,8 @@ def client() -> Iterator[httpx.Client]:
 @pytest.fixture
 def tasks(environment: LocalEnvironment) -> Iterator[tuple[str, httpx.Client]]:
     """The Tasks API (Retry-After 0) on a loopback port, its connector deployed, a connection made."""
-    with serve(create_app(KEY, retry_after=0)) as base, httpx.Client(base_url=base, headers={"X-API-Key": KEY}) as api:
-        created = create_connector(read_spec(f"{base}/openapi.json"), NewOptions(name="Tasks"))
-        environment.deploy(created.package, "Tasks")
-        yield environment.create_connection("Tasks", {"api_key": KEY}), api
-
-
-def create_task(api: httpx.Client, title: str) -> int:
-    response = api.post("/tasks", json={"title": title})
-    assert response.status_code == 201, response.text
-    return int(response.json()["id"])
+    with deployed_tasks(environment, KEY, retry_after=0) as made:
+        yield made
 
 
 # ------------------------------------------------------------------------------------- polling

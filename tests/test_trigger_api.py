@@ -16,9 +16,6 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from connectorkit.authoring.new import NewOptions, create_connector
-from connectorkit.authoring.source import read_spec
-from connectorkit.examples.tasks import create_app as tasks_app
 from connectorkit.examples.tasks import serve
 from connectorkit.runtime.environment import LocalEnvironment
 from connectorkit.runtime.invoke import EngineOptions
@@ -26,6 +23,7 @@ from connectorkit.runtime.store import Store, generate_key
 from connectorkit.runtime.store.repository import NewEvent
 from connectorkit.runtime.triggers import TriggerOptions
 from connectorkit.server.app import create_app
+from tasks_api import create_task, deployed_tasks
 
 KEY = "PLANTED-trigger-api-key-3f9a"
 TOKEN = "trigger-api-token-0123456789"
@@ -42,16 +40,8 @@ def store(tmp_path: Path) -> Iterator[Store]:
 @pytest.fixture
 def tasks(store: Store) -> Iterator[tuple[str, httpx.Client]]:
     """The Tasks API (Retry-After 0) on a loopback port, its connector deployed, a connection made."""
-    with serve(tasks_app(KEY, retry_after=0)) as base, httpx.Client(base_url=base, headers={"X-API-Key": KEY}) as api:
-        environment = LocalEnvironment(store)
-        environment.deploy(create_connector(read_spec(f"{base}/openapi.json"), NewOptions(name="Tasks")).package)
-        yield environment.create_connection("Tasks", {"api_key": KEY}), api
-
-
-def create_task(api: httpx.Client, title: str) -> int:
-    response = api.post("/tasks", json={"title": title})
-    assert response.status_code == 201, response.text
-    return int(response.json()["id"])
+    with deployed_tasks(LocalEnvironment(store), KEY, retry_after=0) as made:
+        yield made
 
 
 def wait_until(check: Any, timeout: float = 10.0) -> Any:

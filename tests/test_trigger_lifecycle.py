@@ -41,6 +41,7 @@ from connectorkit.runtime.webhooks import token_digest
 from connectorkit.server.app import create_app
 from connectorkit.server.callbacks import callbacks_app
 from postgres import fresh_database
+from tasks_api import create_task, deployed_tasks
 from test_console import login, tasks_console
 from test_oauth import REDIRECT, SECRET, MockOAuth, follow_authorize, mock_oauth, oauth2_parameter  # noqa: F401
 from test_webhooks import _definition, _package
@@ -59,12 +60,6 @@ def wait_until(check: Callable[[], Any], timeout: float = 10.0) -> Any:
     while not (found := check()) and time.monotonic() < deadline:
         time.sleep(0.02)
     return found
-
-
-def create_task(api: httpx.Client, title: str) -> int:
-    response = api.post("/tasks", json={"title": title})
-    assert response.status_code == 201, response.text
-    return int(response.json()["id"])
 
 
 # ------------------------------------------------------------------------ the store, both databases
@@ -184,9 +179,8 @@ def client() -> Iterator[httpx.Client]:
 @pytest.fixture
 def tasks(environment: LocalEnvironment) -> Iterator[tuple[str, httpx.Client]]:
     """The Tasks API (Retry-After 0) on a loopback port, its connector deployed, a connection made."""
-    with serve(tasks_app(KEY, retry_after=0)) as base, httpx.Client(base_url=base, headers={"X-API-Key": KEY}) as api:
-        environment.deploy(create_connector(read_spec(f"{base}/openapi.json"), NewOptions(name="Tasks")).package)
-        yield environment.create_connection("Tasks", {"api_key": KEY}), api
+    with deployed_tasks(environment, KEY, retry_after=0) as made:
+        yield made
 
 
 @pytest.fixture

@@ -16,11 +16,9 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request as WsgiRequest
 from werkzeug import Response as WsgiResponse
 
-from connectorkit.authoring.new import NewOptions, create_connector
-from connectorkit.authoring.source import read_spec
 from connectorkit.definition.package import ConnectorPackage
 from connectorkit.errors import InputError
-from connectorkit.examples.tasks import create_app, free_socket, serve
+from connectorkit.examples.tasks import free_socket
 from connectorkit.runtime.environment import LocalEnvironment
 from connectorkit.runtime.invoke import EngineOptions
 from connectorkit.runtime.policies import strip_trigger_prefix
@@ -34,6 +32,7 @@ from connectorkit.runtime.triggers import (
     poll_once,
     trigger_kind,
 )
+from tasks_api import create_task, deployed_tasks
 
 from conftest import CORPUS, needs_corpus
 
@@ -68,16 +67,8 @@ def roundtrip(state: PollState) -> PollState:
 @pytest.fixture
 def tasks(environment: LocalEnvironment) -> Iterator[tuple[str, httpx.Client]]:
     """The Tasks API on a loopback port, its connector deployed, a connection made."""
-    with serve(create_app(KEY, retry_after=7)) as base, httpx.Client(base_url=base, headers={"X-API-Key": KEY}) as api:
-        created = create_connector(read_spec(f"{base}/openapi.json"), NewOptions(name="Tasks"))
-        environment.deploy(created.package, "Tasks")
-        yield environment.create_connection("Tasks", {"api_key": KEY}), api
-
-
-def create_task(api: httpx.Client, title: str) -> int:
-    response = api.post("/tasks", json={"title": title})
-    assert response.status_code == 201, response.text
-    return int(response.json()["id"])
+    with deployed_tasks(environment, KEY, retry_after=7) as made:
+        yield made
 
 
 def test_tasks_native_polling_end_to_end(
