@@ -57,3 +57,19 @@ def test_usage_errors_are_one_line_with_exit_code_2(args: list[str], expected: s
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(expected), result.stderr
     assert "--help'" in lines[0] and "Traceback" not in result.stderr
+
+
+def test_an_internal_error_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A database error's text spans lines (it quotes the SQL): only its first line is shown.
+    import connectorkit.cli.show as show
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("(sqlite3.IntegrityError) UNIQUE constraint failed\n[SQL: INSERT INTO x VALUES (?)]")
+
+    monkeypatch.setattr(show.ConnectorPackage, "load", broken)
+    result = CliRunner().invoke(app, ["show", "."])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: internal error: RuntimeError: (sqlite3.IntegrityError) UNIQUE constraint failed "
+        "(run with --debug for details)"
+    ]

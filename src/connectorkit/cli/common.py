@@ -56,8 +56,10 @@ def handle_errors(func: F) -> F:
             raise
         except Exception as exc:  # a bug: say so plainly, keep the traceback for --debug
             log.debug("internal error", exc_info=True)
+            # The first line of the message only: a database error carries the whole SQL statement.
+            first = (str(exc).strip().splitlines() or [""])[0][:300]
             raise fail(
-                f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)", EXIT_FAILURE
+                f"internal error: {type(exc).__name__}: {first} (run with --debug for details)", EXIT_FAILURE
             ) from None
 
     return wrapper  # type: ignore[return-value]
