@@ -32,11 +32,13 @@ from connectorkit.errors import ConnectorkitError, InputError
 from connectorkit.examples.tasks import create_app, serve
 from connectorkit.runtime.environment import LocalEnvironment
 from connectorkit.runtime.invoke import EngineOptions
-from connectorkit.runtime.listening import DeliveryOptions, TriggerService, Worker
+from connectorkit.runtime.listening import DeliveryOptions, DeliveryReport, TriggerService, Worker
 from connectorkit.runtime.store import Store, generate_key
+from connectorkit.runtime.store.repository import NewEvent
 from connectorkit.runtime.triggers import PollState, TriggerOptions
 from connectorkit.runtime.webhooks import token_digest
 from connectorkit.server.callbacks import MAX_BODY, callbacks_app
+from postgres import fresh_database
 from tasks_api import create_task, deployed_tasks
 from test_webhooks import _definition, _package
 
@@ -634,3 +636,115 @@ def test_bad_concurrency_settings_are_refused(environment: LocalEnvironment, cli
         TriggerService(environment, client=client, concurrency=0)
     with pytest.raises(InputError, match="drain"):
         Worker(TriggerService(environment, client=client), drain=-1)
+
+
+# ------------------------------------------------------------------ several processes, one store
+
+
+def test_two_services_delivering_at_once_post_each_event_once(
+    environment: LocalEnvironment, threaded_server: HTTPServer
+) -> None:
+    """Two workers (``serve --worker`` twice, or ``serve`` and ``listen --forward``) forward at
+    the same time: the trigger's delivery lease lets one of them POST its events, in order."""
+    received: list[str] = []
+
+    def sink(request: WsgiRequest) -> WsgiResponse:
+        time.sleep(0.2)  # both services are surely under way while an event is in flight
+        received.append(request.headers["X-Connectorkit-Event-Key"])
+        return WsgiResponse("", status=204)
+
+    threaded_server.expect_request("/sink", method="POST").respond_with_handler(sink)
+    store = environment.store
+    connection = environment.create_connection(
+        environment.deploy(_package(_definition(threaded_server.port)), "Orders")[0], {"api_key": KEY}
+    )
+    hook = store.create_trigger(
+        connection, "OnOrders", "webhook", {}, callback_digest="d1", target_url=threaded_server.url_for("/sink")
+    )
+    store.record_callback("d1", [NewEvent(f"id:{n}", {"id": n}) for n in range(3)])
+    start = threading.Barrier(2)
+    reports: list[DeliveryReport] = []
+
+    def deliver(name: str) -> None:
+        with httpx.Client() as own:
+            service = TriggerService(environment, client=own, worker_id=name)
+            start.wait()
+            reports.append(service.deliver())
+
+    threads = [threading.Thread(target=deliver, args=(name,)) for name in ("w-a", "w-b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert received == ["id:0", "id:1", "id:2"]
+    assert sorted(report.delivered for report in reports) == [0, 3] and store.pending_events(hook.id) == []
+    assert store.get_trigger(hook.id).lease_owner is None and store.claim_delivery(hook.id, "w-c", T_FAR, 1)
+
+
+T_FAR = datetime(2040, 1, 1, tzinfo=UTC)
+
+
+def test_a_dead_workers_delivery_lease_holds_its_events_until_it_expires(
+    environment: LocalEnvironment, client: httpx.Client, httpserver: HTTPServer
+) -> None:
+    """A worker killed mid-POST leaves its delivery lease: the others wait for it to expire, then
+    POST from its in-flight event on (the one event that may arrive twice, with the same key)."""
+    store = environment.store
+    connection = environment.create_connection(
+        environment.deploy(_package(_definition(httpserver.port)), "Orders")[0], {"api_key": KEY}
+    )
+    hook = store.create_trigger(
+        connection, "OnOrders", "webhook", {}, callback_digest="d2", target_url=httpserver.url_for("/sink")
+    )
+    store.record_callback("d2", [NewEvent("id:1", {"id": 1})])
+    now = [T_FAR]
+    service = TriggerService(environment, client=client, worker_id="live", clock=lambda: now[0], lease_seconds=60)
+    assert store.claim_delivery(hook.id, "dead", T_FAR, service.lease_seconds + service.delivery.timeout)
+    httpserver.expect_request("/sink", method="POST").respond_with_data("", status=204)
+    assert service.deliver().delivered == 0 and httpserver.log == []
+    now[0] = T_FAR + timedelta(seconds=69)
+    assert service.deliver().delivered == 0
+    now[0] = T_FAR + timedelta(seconds=70)
+    assert service.deliver().delivered == 1 and len(httpserver.log) == 1
+
+
+def test_run_due_and_deliver_only_touch_the_trigger_named(
+    environment: LocalEnvironment, client: httpx.Client, tasks: tuple[str, httpx.Client], httpserver: HTTPServer
+) -> None:
+    """What ``connectorkit listen`` uses: its own trigger, never the store's durable ones."""
+    connection, api = tasks
+    service = TriggerService(environment, client=client, options=FAST)
+    sink = httpserver.url_for("/sink")
+    durable, mine = (service.start(connection, "OnNewTasks", {}, target_url=sink) for _ in range(2))
+    service.run_due(only=mine.id)
+    assert environment.store.get_trigger(durable.id).state == durable.state  # not polled
+    assert environment.store.get_trigger(mine.id).state["first"] is False
+    service.run_due()  # both seeded
+    create_task(api, "one")
+    assert sorted(e.trigger_id for e in service.run_due()) == sorted([durable.id, mine.id])
+    httpserver.expect_request("/sink", method="POST").respond_with_data("", status=204)
+    assert service.deliver(only=mine.id).delivered == 1
+    assert [h.headers["X-Connectorkit-Trigger"] for h, _ in httpserver.log] == [mine.id]
+    assert len(environment.store.pending_events(durable.id)) == 1
+
+
+def test_a_poll_the_database_refuses_is_recorded_and_backed_off(client: httpx.Client, httpserver: HTTPServer) -> None:
+    """PostgreSQL's JSON refuses NaN (Python's json reads it): the commit fails. The trigger must
+    not stay leased with no error: the failure is recorded (type only), the lease given back and
+    the next poll backed off from the old state, while the worker goes on."""
+    body = '{"value": [{"id": "a", "score": NaN}]}'
+    httpserver.expect_request("/trigger/items").respond_with_data(body, content_type="application/json")
+    options = TriggerOptions(interval=1, min_interval=1, engine=EngineOptions(retries=0, timeout=10))
+    with fresh_database() as url, Store(url, key=generate_key()) as store:
+        environment = LocalEnvironment(store)
+        connection = items_connection(environment, httpserver.port)
+        service = TriggerService(environment, client=client, options=options, worker_id="w1")
+        record = service.start(connection, "OnItems", {"name": "x"})
+        began = datetime.now(UTC)
+        assert service.run_due() == []
+        after = store.get_trigger(record.id)
+        assert (after.status, after.lease_owner, after.state) == ("active", None, {**record.state, "failures": 1})
+        assert after.last_error is not None and "DataError" in after.last_error and "NaN" not in after.last_error
+        assert after.next_due_at is not None and after.next_due_at >= began + timedelta(seconds=1)
+        assert store.events(record.id) == []
+        assert service.run_due() == []  # not due yet: backed off

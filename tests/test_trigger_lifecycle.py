@@ -161,6 +161,63 @@ def test_updating_a_connection_reactivates_only_its_unauthenticated_triggers(sto
         store.update_connection("nope", {}, (), None)
 
 
+def test_a_401_found_before_new_credentials_leaves_the_trigger_active(store: Store) -> None:
+    """The poll began with the old credentials; the user signed in again before it committed:
+    its 401 must not make the trigger wait for yet another sign-in (it is due again at once)."""
+    tasks = connection_for(store)
+    record = store.create_trigger(tasks, "OnNewTasks", "polling", {}, state={"failures": 3}, next_due_at=T0)
+    later = T0 + timedelta(hours=1)
+    [claimed] = store.claim_due_triggers("w", T0, 60)
+    assert store.update_connection(tasks, {"api_key": "sk-new"}, {"api_key"}, None) == 0  # none waits yet
+    store.commit_poll(claimed.id, "w", {"failures": 4}, [], later, error="HTTP 401", status="unauthenticated")
+    after = store.get_trigger(record.id)
+    assert (after.status, after.last_error, after.next_due_at, after.lease_owner) == ("active", "HTTP 401", T0, None)
+    # A 401 under the credentials the poll began with still counts, also after a token refresh.
+    [claimed] = store.claim_due_triggers("w", T0, 60)
+    store.update_tokens(tasks, "access-2", None, None)
+    store.commit_poll(claimed.id, "w", {"failures": 5}, [], later, error="HTTP 401", status="unauthenticated")
+    assert (store.get_trigger(record.id).status, store.get_trigger(record.id).next_due_at) == ("unauthenticated", later)
+
+
+def test_reactivation_resets_the_back_off_count(store: Store) -> None:
+    tasks = connection_for(store)
+    polling = store.create_trigger(tasks, "OnNewTasks", "polling", {}, state={"cursor": 2, "failures": 9})
+    hook = store.create_trigger(tasks, "OnTaskCreated", "webhook", {}, state={"subscription": {}}, callback_digest="d")
+    for trigger in (polling, hook):
+        store.set_trigger_status(trigger.id, "unauthenticated", "HTTP 401")
+    assert store.update_connection(tasks, {"api_key": "sk-new"}, {"api_key"}, None) == 2
+    assert store.get_trigger(polling.id).state == {"cursor": 2, "failures": 0}
+    assert store.get_trigger(hook.id).state == {"subscription": {}}  # no back-off count: left alone
+
+
+def test_claiming_one_trigger_leaves_the_others_alone(store: Store) -> None:
+    tasks = connection_for(store)
+    first, second = (store.create_trigger(tasks, "OnNewTasks", "polling", {}, next_due_at=T0) for _ in range(2))
+    assert [t.id for t in store.claim_due_triggers("w", T0, 60, trigger_id=second.id)] == [second.id]
+    assert store.claim_due_triggers("w", T0, 60, trigger_id=second.id) == []  # leased already
+    assert store.get_trigger(first.id).lease_owner is None
+    assert store.claim_due_triggers("w", T0 - timedelta(seconds=1), 60, trigger_id=first.id) == []  # not due yet
+    assert [t.id for t in store.claim_due_triggers("w", T0, 60)] == [first.id]
+
+
+def test_a_delivery_lease_is_held_by_one_worker_at_a_time(store: Store) -> None:
+    tasks = connection_for(store)
+    record = store.create_trigger(tasks, "OnNewTasks", "polling", {}, target_url="http://127.0.0.1:9/sink")
+    [claimed] = store.claim_due_triggers("poller", T0, 60)  # the polling lease is another lease
+    assert store.claim_delivery(record.id, "a", T0, 30)
+    assert not store.claim_delivery(record.id, "b", T0, 30)
+    assert not store.claim_delivery(record.id, "a", T0, 30)  # not even by another thread of the same id
+    assert store.renew_delivery(record.id, "a", T0 + timedelta(seconds=20), 30)  # now held until T0 + 50 s
+    assert not store.claim_delivery(record.id, "b", T0 + timedelta(seconds=45), 30)
+    assert store.claim_delivery(record.id, "b", T0 + timedelta(seconds=50), 30)  # expired: taken over
+    assert not store.renew_delivery(record.id, "a", T0 + timedelta(seconds=51), 30)  # "a" must stop sending
+    assert not store.release_delivery(record.id, "a") and store.release_delivery(record.id, "b")
+    assert store.claim_delivery(record.id, "c", T0, 30)
+    assert store.release_leases("c") == 0 and not store.claim_delivery(record.id, "d", T0, 30)  # a live worker's
+    assert store.release_leases("c", deliveries=True) == 0 and store.claim_delivery(record.id, "d", T0, 30)
+    assert store.get_trigger(claimed.id).lease_owner == "poller"
+
+
 # ------------------------------------------------------------------ the service, the Tasks example API
 
 
@@ -249,6 +306,35 @@ def test_resume_brings_back_an_unauthenticated_or_failed_polling_trigger(
         service.pause("nope")
     with pytest.raises(NotFoundError, match="no trigger with id 'nope'"):
         service.resume("nope")
+
+
+def test_resume_resets_the_back_off_count(
+    environment: LocalEnvironment, client: httpx.Client, tasks: tuple[str, httpx.Client]
+) -> None:
+    connection, _ = tasks
+    service = TriggerService(environment, client=client, options=FAST)
+    record = service.start(connection, "OnNewTasks", {})
+    failing = PollState(failures=6).to_dict()
+    environment.store.set_trigger_status(record.id, "stopped", "HTTP 500", state=failing)
+    assert service.resume(record.id).state == {**failing, "failures": 0}
+
+
+def test_a_failed_resubscribe_leaves_the_trigger_as_it_was(
+    environment: LocalEnvironment, client: httpx.Client, made_urls: list[str]
+) -> None:
+    """The old subscription is still live at the backend: its callback URL must keep working."""
+    with deployed_tasks(environment, KEY, retry_after=0) as (connection, _):
+        service = TriggerService(environment, client=client, public_url="http://127.0.0.1:9")
+        record = service.start(connection, "OnTaskCreated", {})
+        old_token = made_urls[-1].rsplit("/", 1)[1]
+        environment.store.update_connection(connection, {"api_key": "wrong"}, {"api_key"}, None)  # now 401
+        with pytest.raises(ConnectorkitError):
+            service.resubscribe(record.id)
+        after = environment.store.get_trigger(record.id)
+        assert (after.status, after.last_error, after.state) == (record.status, record.last_error, record.state)
+        found = environment.store.trigger_by_callback(token_digest(old_token))
+        assert found is not None and found.id == record.id
+        assert environment.store.trigger_by_callback(token_digest(made_urls[-1].rsplit("/", 1)[1])) is None
 
 
 def test_a_webhook_is_unsubscribed_while_stopped_and_subscribes_again_on_start(

@@ -61,7 +61,7 @@ def stored_event_count(store: Store) -> int:
 
 
 def test_models_match_the_migrations(store: Store) -> None:
-    assert current_revision(store.engine) == head_revision() == "0005"
+    assert current_revision(store.engine) == head_revision() == "0006"
     with store.engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
 

@@ -59,12 +59,21 @@ class Backend:
     ids: dict[str, str] = field(default_factory=dict)  # trigger name -> trigger id
     polls: dict[str, list[Poll]] = field(default_factory=lambda: defaultdict(list))
     lock: threading.Lock = field(default_factory=threading.Lock)
+    hold: str | None = None
+    """A worker id whose polls are held (answered once ``release`` is set): that worker surely
+    has polls under way, so leases, when it is killed, rather than committing in between."""
+    held: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
 
     def handle(self, name: str) -> None:
         start = time.monotonic()
         trigger_id = self.ids.get(name)
         owner = self.store.get_trigger(trigger_id).lease_owner if trigger_id else None
-        time.sleep(POLL_SECONDS)
+        if owner is not None and owner == self.hold:
+            self.held.set()
+            self.release.wait(30)
+        else:
+            time.sleep(POLL_SECONDS)
         with self.lock:
             self.polls[name].append(Poll(start, time.monotonic(), owner))
 
@@ -210,10 +219,10 @@ def scale_out(url: str, home: Path) -> None:
                 assert wait_for(lambda: both <= {p.owner for seen in backend.snapshot().values() for p in seen}, 10), (
                     "one worker did all the work"
                 )
-                # Phase 2: kill the first while it holds leases.
-                assert wait_for(lambda: any(t.lease_owner == first.worker_id for t in store.list_triggers()), 10), (
-                    "the first worker never held a lease"
-                )
+                # Phase 2: kill the first while it holds leases: its next polls are held at the
+                # backend, so it cannot commit them between the check and the kill.
+                backend.hold = first.worker_id
+                assert backend.held.wait(10), "the first worker polled nothing more"
                 first.process.send_signal(signal.SIGKILL)
                 first.process.wait(timeout=10)
                 killed_at, killed_wall = time.monotonic(), datetime.now(UTC)
@@ -222,17 +231,24 @@ def scale_out(url: str, home: Path) -> None:
                     for t in store.list_triggers()
                     if t.lease_owner == first.worker_id and t.lease_expires_at is not None
                 }
+                backend.release.set()  # the dead worker's held polls end now (its leases stay)
                 assert orphans, "the killed worker held no lease"
                 names = {trigger_id: n for n, trigger_id in backend.ids.items()}
 
+                def after_kill(polls: dict[str, list[Poll]], trigger_id: str) -> list[Poll]:
+                    """Polls begun after the kill, except the dead worker's own (sent just before
+                    it died, a handler thread may start on them only after ``killed_at``)."""
+                    seen = polls.get(names[trigger_id], [])
+                    return [p for p in seen if p.start > killed_at and p.owner != first.worker_id]
+
                 def taken_over() -> bool:
                     polls = backend.snapshot()
-                    return all(any(p.start > killed_at for p in polls.get(names[t], [])) for t in orphans)
+                    return all(after_kill(polls, t) for t in orphans)
 
                 assert wait_for(taken_over, LEASE + 10), "the killed worker's triggers were not taken over"
                 polls = backend.snapshot()
                 for trigger_id, expires in orphans.items():
-                    later = [p for p in polls[names[trigger_id]] if p.start > killed_at]
+                    later = after_kill(polls, trigger_id)
                     assert later[0].owner == second.worker_id
                     # Not before the dead worker's lease expired (a little slack for clock reads).
                     assert later[0].start >= expires - 0.3, (trigger_id, later[0].start - killed_at)

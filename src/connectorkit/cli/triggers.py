@@ -5,7 +5,12 @@
 serve`` when one answers there, else by a small callbacks app this command runs meanwhile), then
 prints each new event as one JSON line (``--format json``) or one text line, until Ctrl-C or
 SIGTERM; then it stops the trigger cleanly (unsubscribing a webhook) and exits 0. Events go to
-the store first and are printed from it, so what is printed is what was recorded.
+the store first and are printed from it, so what is printed is what was recorded. A listener
+polls and forwards its own trigger only, at its own ``--interval``: the store's other triggers
+(durable ones, other listeners') are left to their own workers.
+
+An error exit (the store failing mid-run, say) is not a clean stop: the trigger is kept, with
+the events it did not deliver, and one stderr line says so; the next ``listen`` resumes it.
 
 A listener's trigger is stored with the listener's worker id (``host:pid:random``). A listener
 killed before it could delete it (SIGKILL, a crash, a power cut) leaves it behind; the next
@@ -108,13 +113,59 @@ def _event_line(trigger_id: str, event: Any, output_format: OutputFormat) -> str
     return f"{data['receivedAt']}  {event.key}  {json.dumps(event.body, ensure_ascii=False)}{problems}"
 
 
-def _pause(service: Any, kind: str, deadline: float | None, stop: threading.Event) -> None:
-    """Sleep until the next poll is due (a webhook: a short tick), at most :data:`MAX_SLEEP` at a
-    time so that ``--timeout`` is kept; a stop request ends the sleep."""
-    seconds = service.seconds_until_due(MAX_SLEEP) if kind == "polling" else WEBHOOK_TICK
+def _pause(service: Any, trigger_id: str, kind: str, deadline: float | None, stop: threading.Event) -> None:
+    """Sleep until the trigger's next poll is due (a webhook: a short tick), at most
+    :data:`MAX_SLEEP` at a time so that ``--timeout`` is kept; a stop request ends the sleep."""
+    seconds = _seconds_until_own_poll(service, trigger_id, MAX_SLEEP) if kind == "polling" else WEBHOOK_TICK
     if deadline is not None:
         seconds = min(seconds, deadline - time.monotonic())
     stop.wait(min(MAX_SLEEP, max(0.02, seconds)))
+
+
+def _seconds_until_own_poll(service: Any, trigger_id: str, cap: float) -> float:
+    """How long until the listener's own trigger is due: ``cap`` at most, and ``cap`` when it is
+    not active (it is not polled then). Not the store's earliest due time: another trigger due
+    (a durable one nobody runs, say) would wake this listener over and over for nothing."""
+    record = service.store.get_trigger(trigger_id)
+    if record.status != "active" or record.next_due_at is None:
+        return cap
+    seconds: float = (record.next_due_at - service.clock()).total_seconds()
+    return min(cap, max(0.0, seconds))
+
+
+def _finish(service: Any, record: Any, *, clean: bool) -> None:
+    """End the listener's run. A clean stop (Ctrl-C, SIGTERM, ``--once``, ``--timeout``) deletes
+    the trigger (unsubscribing a webhook). Any other end keeps it, with its undelivered events,
+    for the next ``listen`` to resume, and says so in one line; the error itself follows."""
+    if not clean:
+        _keep(service, record.id)
+        return
+    try:
+        service.stop(record.id)
+    except BaseException:
+        _keep(service, record.id)
+        raise
+    service.close()
+    err.print(f"Stopped trigger {record.id}" + (" (unsubscribed)." if record.kind == "webhook" else "."))
+
+
+def _keep(service: Any, trigger_id: str) -> None:
+    """Give back the listener's leases and report the kept trigger. Never raises: it runs while
+    an error is on its way out, and the store may be what failed (then the count is unknown)."""
+    from connectorkit.runtime.store.repository import NotFoundError
+
+    try:
+        service.close()
+        service.store.get_trigger(trigger_id)
+        count = service.store.pending_count(trigger_id)
+    except NotFoundError:  # deleted meanwhile (`connectorkit trigger delete`): nothing was kept
+        err.print(f"trigger {trigger_id} was deleted meanwhile", markup=False)
+        return
+    except Exception:
+        pending = "its events (uncounted: the store failed)"
+    else:
+        pending = f"{count} event{'' if count == 1 else 's'}"
+    err.print(f"kept trigger {trigger_id} for the next listen to resume: {pending} not delivered", markup=False)
 
 
 def _check_listen_options(port: int, interval: float, timeout: float) -> None:
@@ -146,7 +197,9 @@ def register(app: typer.Typer) -> None:
         forward: str | None = typer.Option(
             None, "--forward", help="POST each event's body here instead (the delivery; lines echo what was sent)."
         ),
-        interval: float = typer.Option(60.0, "--interval", help="Seconds between polls without Retry-After."),
+        interval: float = typer.Option(
+            60.0, "--interval", help="Seconds between this trigger's polls without Retry-After."
+        ),
         once: bool = typer.Option(False, "--once", help="Poll once (a webhook: wait for one callback), then stop."),
         timeout: float = typer.Option(0.0, "--timeout", help="Stop after this many seconds (0: no limit)."),
         resume_id: str | None = typer.Option(
@@ -167,7 +220,9 @@ def register(app: typer.Typer) -> None:
         connection, operation, parameters and --forward resumes its trigger (or give --trigger
         ID): it delivers the events left undelivered first, oldest first, then polls on from the
         stored cursor, so nothing is lost; after a kill at most the event in flight is delivered
-        again, with the same key. Ctrl-C or SIGTERM stops cleanly and deletes the trigger."""
+        again, with the same key. Only this trigger is polled and forwarded, never the store's
+        others. Ctrl-C, SIGTERM, --once and --timeout stop cleanly and delete the trigger; an error
+        keeps it (stderr says so), for the next listen to resume with its undelivered events."""
         import httpx
 
         from connectorkit.runtime.listening import TriggerService, default_worker_id
@@ -206,20 +261,19 @@ def register(app: typer.Typer) -> None:
                 if record is None:
                     record = service.start(connection_id, operation_id, arguments, target_url=forward, listener=True)
                 err.print(f"Listening: trigger {record.id} ({operation_id}, {record.kind}); Ctrl-C stops.")
+                clean = False
                 try:
                     received = _loop(
                         service, record.id, record.kind, forward is not None, once, timeout, output_format, stop
                     )
                     if stop.is_set():
                         received = -1
+                    clean = True
                 except (KeyboardInterrupt, _Stopped):
                     received = -1
+                    clean = True
                 finally:
-                    service.stop(record.id)
-                    service.close()
-                    err.print(
-                        f"Stopped trigger {record.id}" + (" (unsubscribed)." if record.kind == "webhook" else ".")
-                    )
+                    _finish(service, record, clean=clean)
         if once and record.kind == "webhook" and received == 0:
             raise ConnectorkitError(f"no callback arrived within {timeout:g} s (--timeout)")
 
@@ -358,20 +412,21 @@ def _loop(
     stop: threading.Event,
 ) -> int:
     """Deliver, poll and deliver again until ``stop`` is set (or ``--once``, ``--timeout``);
-    returns how many events were delivered.
+    returns how many events were delivered. Only this trigger is polled and delivered: the
+    store's other triggers are not this listener's to run (nor at its ``--interval``).
 
     What is pending is delivered before the first poll: the events a killed listener of this
     trigger stored but did not deliver."""
     deadline = time.monotonic() + timeout if timeout else None
     delivered = _hand_out(service, trigger_id, forwarding, output_format)
     while not stop.is_set():
-        service.run_due()
+        service.run_due(only=trigger_id)
         delivered += _hand_out(service, trigger_id, forwarding, output_format)
         if once and (kind == "polling" or delivered):
             break
         if deadline is not None and time.monotonic() >= deadline:
             break
-        _pause(service, kind, deadline, stop)
+        _pause(service, trigger_id, kind, deadline, stop)
     return delivered
 
 
@@ -384,12 +439,11 @@ def _hand_out(service: Any, trigger_id: str, forwarding: bool, output_format: Ou
 
     def echo(event: Any) -> None:
         nonlocal count
-        if event.trigger_id == trigger_id:
-            typer.echo(_event_line(trigger_id, event, output_format))
-            count += 1
+        typer.echo(_event_line(trigger_id, event, output_format))
+        count += 1
 
     if forwarding:
-        report = service.deliver(delivered=echo)
+        report = service.deliver(delivered=echo, only=trigger_id)
         for error in report.errors:
             err.print(f"forwarding: {error}", markup=False)
         return count
@@ -491,6 +545,9 @@ def _resume(service: Any, left: Any, *, explicit: bool) -> Any:
         if not explicit:
             return None
         raise ConnectorkitError(f"trigger {left.id} was resumed by another listener meanwhile")
+    # A listener killed mid-forward still holds the trigger's delivery lease; it is gone, so its
+    # events are this listener's to send now, not once that lease expires.
+    store.release_delivery(left.id, left.listener)
     was = (
         "" if left.status == "active" else f" (it was {left.status}{': ' + left.last_error if left.last_error else ''})"
     )

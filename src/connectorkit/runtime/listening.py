@@ -22,6 +22,8 @@ share one behaviour:
   ``x-ms-notification-content`` and stores its events with the problems found (never dropped).
 - **Forwarding**: a trigger started with a ``target_url`` has its events POSTed there by
   :meth:`TriggerService.deliver` in order, with retries; an event stays pending until a 2xx.
+  Only the worker holding the trigger's delivery lease POSTs them, so two workers never send
+  the same event (see ``deliver``).
 - **Workers**: :class:`Worker` hands due triggers to the polling threads in a loop and forwards
   on a thread of its own (a thread of ``connectorkit serve``, or the main loop of ``connectorkit
   serve --worker``). Several workers on one store share the triggers through the leases; a
@@ -32,8 +34,11 @@ makes the trigger ``unauthenticated`` (it is no longer polled until a new sign-i
 it); a trigger that cannot be polled at all (its operation is gone, it became an action) is
 ``error`` with the message; a failure a later poll may not meet (5xx, 408, 429, no answer) keeps
 it ``active``, commits the poll with its error and pushes the trigger's next due time out
-exponentially (see ``poll_once``), reset by the next success: the back-off is the trigger's,
-never a polling thread asleep inside the engine.
+exponentially (see ``poll_once``), reset by the next success and by a reactivation: the
+back-off is the trigger's, never a polling thread asleep inside the engine. A 401 from a poll
+that began before the connection got new credentials leaves the trigger active (see
+``Store.commit_poll``); any other failure of a poll (its commit refused by the database, say) is
+committed as a backed-off failure, so the trigger never stays leased.
 """
 
 from __future__ import annotations
@@ -55,8 +60,14 @@ import httpx
 
 from connectorkit.errors import ConnectorkitError, InputError
 from connectorkit.runtime.environment import LocalEnvironment
-from connectorkit.runtime.store.repository import EventRecord, LeaseLostError, NotFoundError, TriggerRecord
-from connectorkit.runtime.triggers import PollState, TriggerOptions, poll_once, trigger_kind
+from connectorkit.runtime.store.repository import (
+    EventRecord,
+    LeaseLostError,
+    NotFoundError,
+    TriggerRecord,
+    without_failures,
+)
+from connectorkit.runtime.triggers import PollState, TriggerOptions, failed_poll, poll_once, trigger_kind
 from connectorkit.runtime.webhooks import (
     CallbackChecker,
     PayloadProblem,
@@ -288,14 +299,17 @@ class TriggerService:
         without a subscription subscribes again with a new callback token (only a token's digest is
         stored, so the old URL cannot be rebuilt; it stops working) and stores the new Location;
         it needs ``public_url``. Nothing that happened while it was unsubscribed is recovered (no
-        hook existed to report it). Resuming an active trigger changes nothing; a failed
+        hook existed to report it). The back-off count is reset (a resumed trigger's next failure
+        waits the shortest back-off). Resuming an active trigger changes nothing; a failed
         subscription raises and leaves the trigger stopped."""
         record = self.store.get_trigger(trigger_id)
         subscribed = isinstance(record.state.get(SUBSCRIPTION_KEY), dict)
         if record.status == "active" and (record.kind == "polling" or subscribed):
             return record
         if record.kind == "polling":
-            return self.store.set_trigger_status(trigger_id, "active", next_due_at=self.clock())
+            return self.store.set_trigger_status(
+                trigger_id, "active", next_due_at=self.clock(), state=without_failures(record.state)
+            )
         if subscribed:
             return self.store.set_trigger_status(trigger_id, "active")
         return self._subscribe_again(record)
@@ -321,6 +335,7 @@ class TriggerService:
             )
         token = callback_token()
         url = callback_url(self.public_url, token)
+        previous = self.store.callback_digest(record.id)
         # The new token is active before the subscribe call: a service may call back at once.
         self.store.set_trigger_status(record.id, "active", callback_digest=token_digest(token))
         try:
@@ -328,19 +343,27 @@ class TriggerService:
                 self.environment, record.connection_id, record.operation_id, record.arguments, url, client=self.client
             )
         except BaseException:
-            self.store.set_trigger_status(record.id, record.status, record.last_error)
+            self._put_back(record, previous)
             raise
         try:
             return self.store.save_trigger_state(record.id, {**record.state, SUBSCRIPTION_KEY: subscription.to_json()})
         except BaseException:
             unsubscribe(self.environment, subscription, client=self.client)
-            self.store.set_trigger_status(record.id, record.status, record.last_error)
+            self._put_back(record, previous)
             raise
+
+    def _put_back(self, record: TriggerRecord, digest: str | None) -> None:
+        """Undo a failed resubscribe: status, error, state and the old callback digest, so the
+        subscription still live at the backend keeps reaching the trigger through its old URL."""
+        self.store.set_trigger_status(
+            record.id, record.status, record.last_error, state=record.state, callback_digest=digest
+        )
 
     def recover(self) -> int:
         """Release leases held under this worker id by an earlier process that died (only when
-        the id is stable across restarts); returns how many."""
-        return self.store.release_leases(self.worker_id)
+        the id is stable across restarts), its delivery leases included; returns how many polling
+        leases."""
+        return self.store.release_leases(self.worker_id, deliveries=True)
 
     def close(self) -> None:
         """Give back this worker's leases (a clean shutdown): other workers may poll at once."""
@@ -377,16 +400,18 @@ class TriggerService:
             beyond = max(0, slow - (self.max_threads - self.concurrency))
             return len(self._flights) - slow + beyond, slow
 
-    def run_due(self, limit: int = 50) -> list[EventRecord]:
+    def run_due(self, limit: int = 50, *, only: str | None = None) -> list[EventRecord]:
         """Poll every due trigger this worker can lease (up to ``limit``) once and wait for them;
-        returns the events newly stored, trigger by trigger in lease order.
+        returns the events newly stored, trigger by trigger in lease order. ``only`` (a trigger
+        id) leases and polls that trigger alone: a ``connectorkit listen`` process polls its own
+        trigger, never the store's durable ones (with its own interval).
 
         The polls run ``concurrency`` at a time on the service's polling threads, so a slow
         backend holds one thread while the other triggers' polls go on; leases of polls still
         under way (or waiting for a thread) are renewed while this waits. An unexpected error
         (the database gone, say) is raised once every poll has ended. See the module docstring
         for statuses and crash safety."""
-        flights = [self._launch(record) for record in self._claim(limit)]
+        flights = [self._launch(record) for record in self._claim(limit, only)]
         pending = {flight.future for flight in flights}
         while pending:
             _, pending = futures.wait(pending, timeout=min(self.lease_seconds / 4, self.slow_poll / 2))
@@ -472,8 +497,10 @@ class TriggerService:
             self.renew_leases()
         return len(running)
 
-    def _claim(self, limit: int) -> list[TriggerRecord]:
-        claimed = self.store.claim_due_triggers(self.worker_id, self.clock(), self.lease_seconds, limit)
+    def _claim(self, limit: int, only: str | None = None) -> list[TriggerRecord]:
+        claimed = self.store.claim_due_triggers(
+            self.worker_id, self.clock(), self.lease_seconds, limit, trigger_id=only
+        )
         self.last_claimed = len(claimed)
         return claimed
 
@@ -518,7 +545,33 @@ class TriggerService:
             log.info("%s", exc)
         except NotFoundError:
             log.info("trigger %s was deleted while it was polled", record.id)
+        except Exception as exc:
+            self._record_failure(record, exc)
         return []
+
+    def _record_failure(self, record: TriggerRecord, exc: Exception) -> None:
+        """A poll that failed unexpectedly (most often its commit: a value the database refuses,
+        such as NaN in a JSON column on PostgreSQL) is committed as a failure from the old state:
+        a one-line ``last_error`` naming the exception type only (its message may quote event
+        data or SQL parameters), the lease released and the next due time backed off as for a
+        backend error, so the trigger is neither stuck under lease nor hammered. When even that
+        cannot be written (the database is gone), the lease is given back if possible and the
+        original error raised."""
+        log.warning("trigger %s: the poll failed (%s)", record.id, type(exc).__name__)
+        log.debug("poll failed", exc_info=exc)
+        message = f"the poll could not be completed ({type(exc).__name__}); it is retried with back-off"
+        try:
+            outcome = failed_poll(PollState.from_dict(record.state), self.options, message)
+            due = self.clock() + timedelta(seconds=outcome.wait)
+            self.store.commit_poll(record.id, self.worker_id, outcome.state.to_dict(), [], due, error=message)
+        except (LeaseLostError, NotFoundError):
+            return
+        except Exception:
+            try:
+                self.store.release(record.id, self.worker_id)
+            except Exception:  # the lease expires anyway
+                log.debug("could not release the lease of trigger %s", record.id, exc_info=True)
+            raise exc from None
 
     def _poll(self, record: TriggerRecord) -> list[EventRecord]:
         """One poll of a leased trigger, committed with its events (runs on a polling thread).
@@ -569,35 +622,81 @@ class TriggerService:
 
     # --------------------------------------------------------------------------------- forwarding
 
-    def deliver(self, limit: int = 100, *, delivered: Callable[[EventRecord], None] | None = None) -> DeliveryReport:
+    def deliver(
+        self, limit: int = 100, *, delivered: Callable[[EventRecord], None] | None = None, only: str | None = None
+    ) -> DeliveryReport:
         """POST pending events of triggers with a ``target_url`` there (the event body as JSON,
         ``X-Connectorkit-Trigger`` and ``X-Connectorkit-Event-Key`` headers), oldest first; a
-        2xx marks that one event delivered at once, so a process killed meanwhile POSTs at most
-        the event in flight again (with the same key). ``delivered`` is called with each event
-        once it is marked. See :class:`DeliveryOptions` for retries."""
-        count = failed = 0
+        2xx marks that one event delivered at once. ``delivered`` is called with each event
+        once it is marked; ``only`` (a trigger id) forwards that trigger's events alone. See
+        :class:`DeliveryOptions` for retries.
+
+        Each trigger's events are sent under its delivery lease (``Store.claim_delivery``):
+        a trigger whose lease another worker holds (two ``serve --worker`` processes, or
+        ``serve`` and ``listen --forward``) is skipped this round, and the lease is renewed
+        before each POST so that it cannot expire while one is in flight. So no event is POSTed
+        by two workers; a process killed meanwhile leaves its lease to expire, and at most the
+        event in flight is POSTed again (with the same key)."""
+        count = 0
         errors: list[str] = []
         for trigger_id, target_url in self.store.forward_targets().items():
-            for event in self.store.pending_events(trigger_id, limit):
-                error = self._forward(target_url, trigger_id, event)
-                if error is None:
-                    self.store.mark_delivered([event.id])
-                    count += 1
-                    if delivered is not None:
-                        delivered(event)
-                    continue
-                self.store.record_attempts([event.id])
-                failed += 1
-                errors.append(f"trigger {trigger_id}: event {event.id}: {error}")
-                break  # later events wait behind this one: order is kept
-        return DeliveryReport(count, failed, errors)
+            if only is not None and trigger_id != only:
+                continue
+            if not self.store.pending_events(trigger_id, 1):
+                continue  # nothing to send: no lease taken (a write) for it
+            if not self.store.claim_delivery(trigger_id, self.worker_id, self.clock(), self._delivery_lease):
+                log.debug("trigger %s: another worker is forwarding its events", trigger_id)
+                continue
+            try:
+                sent, error = self._deliver_trigger(trigger_id, target_url, limit, delivered)
+            finally:
+                self.store.release_delivery(trigger_id, self.worker_id)
+            count += sent
+            if error is not None:
+                errors.append(error)
+        return DeliveryReport(count, len(errors), errors)
 
-    def _forward(self, target_url: str, trigger_id: str, event: EventRecord) -> str | None:
+    @property
+    def _delivery_lease(self) -> float:
+        """A delivery lease outlasts the POST begun under it: one request timeout beyond the
+        polling lease length, renewed once less than half the polling lease is left over that."""
+        return self.lease_seconds + self.delivery.timeout
+
+    def _deliver_trigger(
+        self,
+        trigger_id: str,
+        target_url: str,
+        limit: int,
+        delivered: Callable[[EventRecord], None] | None,
+    ) -> tuple[int, str | None]:
+        """Forward one trigger's pending events in order, under its delivery lease (held):
+        how many were delivered, and the error that stopped the others (None when none did).
+        They are read after the lease was taken, so none another worker delivered is sent."""
+        lease = _DeliveryLease(self, trigger_id)
+        sent = 0
+        for event in self.store.pending_events(trigger_id, limit):
+            error = self._forward(target_url, trigger_id, event, lease)
+            if error is None:
+                self.store.mark_delivered([event.id])
+                sent += 1
+                if delivered is not None:
+                    delivered(event)
+                continue
+            if lease.lost:
+                log.info("trigger %s: the delivery lease was lost; another worker forwards on", trigger_id)
+                return sent, None
+            self.store.record_attempts([event.id])
+            return sent, f"trigger {trigger_id}: event {event.id}: {error}"  # later events wait: order is kept
+        return sent, None
+
+    def _forward(self, target_url: str, trigger_id: str, event: EventRecord, lease: _DeliveryLease) -> str | None:
         headers = {"X-Connectorkit-Trigger": trigger_id, "X-Connectorkit-Event-Key": event.key}
         error = "not attempted"
         for attempt in range(self.delivery.retries + 1):
             if attempt:
                 self._sleep(self.delivery.backoff * 2 ** (attempt - 1))
+            if not lease.keep():
+                return "the delivery lease was lost"
             try:
                 answer = self.client.post(target_url, json=event.body, headers=headers, timeout=self.delivery.timeout)
             except httpx.HTTPError as exc:
@@ -607,6 +706,29 @@ class TriggerService:
                 return None
             error = f"the forward URL answered HTTP {answer.status_code}"
         return error
+
+
+class _DeliveryLease:
+    """The delivery lease of one trigger while :meth:`TriggerService.deliver` POSTs its events."""
+
+    def __init__(self, service: TriggerService, trigger_id: str) -> None:
+        self.service = service
+        self.trigger_id = trigger_id
+        self.expires = service.clock() + timedelta(seconds=service._delivery_lease)
+        self.lost = False
+
+    def keep(self) -> bool:
+        """Before a POST: renew the lease when less than one request timeout plus half a polling
+        lease is left (so it outlasts the POST); False once it is lost (expired and taken)."""
+        service = self.service
+        now = service.clock()
+        if self.expires - now < timedelta(seconds=service.delivery.timeout + service.lease_seconds / 2):
+            store = service.store
+            if not store.renew_delivery(self.trigger_id, service.worker_id, now, service._delivery_lease):
+                self.lost = True
+                return False
+            self.expires = now + timedelta(seconds=service._delivery_lease)
+        return True
 
 
 @dataclass

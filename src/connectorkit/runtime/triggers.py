@@ -81,6 +81,7 @@ __all__ = [
     "TriggerSpec",
     "describe_trigger",
     "event_key",
+    "failed_poll",
     "poll_once",
     "polling_policy",
     "trigger_kind",
@@ -507,6 +508,13 @@ def _failure(
             wait = max(wait, retry_after)
     kept = dataclasses.replace(state, query=dict(state.query), failures=failures)
     return PollOutcome([], kept, options.bounded(wait), status, message, unauthenticated)
+
+
+def failed_poll(state: PollState, options: TriggerOptions, message: str) -> PollOutcome:
+    """A poll that failed outside the backend (its commit refused by the database, say), backed
+    off like a backend error: one more failure in the state, the doubled wait, ``message`` as
+    its error."""
+    return _failure(state, options, message, None)
 
 
 def _retry_after(response: Response) -> float | None:

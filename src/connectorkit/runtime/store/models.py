@@ -106,6 +106,9 @@ class ConnectionRow(Base):
     endpoints check it again on refresh (``oauth2generic``'s ``{RedirectUrl}``)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    credentials_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Counts new credentials (a new sign-in or new parameter values; not a token refresh): a
+    poll that began under an older version cannot make a trigger ``unauthenticated``."""
 
 
 class CallRow(Base):
@@ -169,6 +172,14 @@ class TriggerRow(Base):
     """The worker id (``host:pid:random``) of the ``connectorkit listen`` process that made the
     trigger and runs it; None for a durable trigger (API, console, ``trigger`` commands). A
     listener killed before it could delete its trigger is resumed by the next one through it."""
+    lease_credentials: Mapped[int | None] = mapped_column(Integer)
+    """The connection's ``credentials_version`` when the current lease was taken (the poll's
+    start): a 401 found with credentials replaced since then leaves the trigger active."""
+    delivery_owner: Mapped[str | None] = mapped_column(String(64))
+    delivery_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """The delivery lease: the worker forwarding the trigger's events holds it while it POSTs,
+    so that two workers never send the same event (apart from the polling lease, which a poll
+    holds at the same time)."""
 
 
 class TriggerEventRow(Base):

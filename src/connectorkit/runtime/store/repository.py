@@ -24,7 +24,20 @@ from pathlib import Path
 from typing import Any, NamedTuple, NoReturn, Protocol, TypeVar, cast
 
 from sqlalchemy import Connection as SAConnection
-from sqlalchemy import Engine, Executable, String, bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Engine,
+    Executable,
+    String,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -79,17 +92,29 @@ _NEWEST_HEAD = _HEADS.order_by(ConnectorVersionRow.version.desc()).limit(1)
 _HEAD = _HEADS.where(ConnectorVersionRow.version == bindparam("version"))
 _CONNECTION = select(ConnectionRow.__table__).where(ConnectionRow.id == bindparam("id"))
 _INSERT_CALL = insert(CallRow)
+_UTC_TYPE = TriggerRow.__table__.c.next_due_at.type
+_CREDENTIALS_NOW = (
+    select(ConnectionRow.credentials_version).where(ConnectionRow.id == TriggerRow.connection_id).scalar_subquery()
+)
+_STALE_401 = and_(
+    bindparam("t_status", type_=String()) == "unauthenticated", TriggerRow.lease_credentials != _CREDENTIALS_NOW
+)
+"""A 401 found by a poll that began before the connection got new credentials (its lease took
+an older ``credentials_version``): the new credentials are what the trigger would wait for."""
 _COMMIT_POLL = (
     update(TriggerRow)
     .where(TriggerRow.id == bindparam("t_id"), TriggerRow.lease_owner == bindparam("t_owner"))
     .values(
         state=bindparam("t_state", type_=TriggerRow.__table__.c.state.type),
-        next_due_at=bindparam("t_due", type_=TriggerRow.__table__.c.next_due_at.type),
+        # A stale 401 polls again at once, with the new credentials.
+        next_due_at=case((_STALE_401, bindparam("t_now", type_=_UTC_TYPE)), else_=bindparam("t_due", type_=_UTC_TYPE)),
         last_error=bindparam("t_error"),
-        updated_at=bindparam("t_now", type_=TriggerRow.__table__.c.updated_at.type),
-        # A trigger stopped while its poll ran stays stopped, whatever the poll found.
+        updated_at=bindparam("t_now", type_=_UTC_TYPE),
+        # A trigger stopped while its poll ran stays stopped, whatever the poll found; a stale 401
+        # leaves the status as it is.
         status=case(
             (TriggerRow.status == "stopped", TriggerRow.status),
+            (_STALE_401, TriggerRow.status),
             else_=func.coalesce(bindparam("t_status", type_=String()), TriggerRow.status),
         ),
         lease_owner=None,
@@ -594,7 +619,10 @@ class Store:
         New credentials are what an ``unauthenticated`` trigger waits for, so the connection's
         triggers in that status become ``active`` (polling ones due now) in the same transaction:
         every way of renewing a connection (a new sign-in from the CLI, the console or the API,
-        or new parameter values) reactivates them. Returns how many were reactivated."""
+        or new parameter values) reactivates them, with their back-off count (``failures`` in the state) reset. The
+        connection's ``credentials_version`` goes up too, so that a 401 of a poll that began
+        before cannot make a trigger wait for yet another sign-in. Returns how many were
+        reactivated."""
         names = set(secret_names)
         plain = {key: value for key, value in parameters.items() if key not in names}
         hidden = {key: value for key, value in parameters.items() if key in names}
@@ -611,17 +639,27 @@ class Store:
             if tokens is not None:
                 _set_tokens(row, box, tokens)
             row.updated_at = now
-            reactivated = session.connection().execute(
-                update(TriggerRow)
-                .where(TriggerRow.connection_id == row.id, TriggerRow.status == "unauthenticated")
-                .values(
-                    status="active",
-                    last_error=None,
-                    next_due_at=case((TriggerRow.kind == "polling", now), else_=TriggerRow.next_due_at),
-                    updated_at=now,
+            row.credentials_version = ConnectionRow.credentials_version + 1  # see _STALE_401
+            connection = session.connection()
+            waiting = connection.execute(
+                select(TriggerRow.id, TriggerRow.state).where(
+                    TriggerRow.connection_id == row.id, TriggerRow.status == "unauthenticated"
                 )
-            )
-            return int(reactivated.rowcount)
+            ).all()
+            reactivated = 0
+            for trigger_id, state in waiting:
+                reactivated += connection.execute(
+                    update(TriggerRow)
+                    .where(TriggerRow.id == trigger_id, TriggerRow.status == "unauthenticated")
+                    .values(
+                        status="active",
+                        last_error=None,
+                        state=without_failures(state),
+                        next_due_at=case((TriggerRow.kind == "polling", now), else_=TriggerRow.next_due_at),
+                        updated_at=now,
+                    )
+                ).rowcount
+            return reactivated
 
     @staticmethod
     def _connection_row(session: Session, connection_id: str) -> ConnectionRow:
@@ -983,6 +1021,15 @@ class Store:
         except IntegrityError:
             raise InputError("another trigger already uses this callback token") from None
 
+    def callback_digest(self, trigger_id: str) -> str | None:
+        """The digest of the trigger's callback token (None for none): what a failed resubscribe
+        puts back, so the callback URL of the subscription still live keeps working."""
+        with self.engine.connect() as connection:
+            row = connection.execute(select(TriggerRow.callback_digest).where(TriggerRow.id == trigger_id)).first()
+        if row is None:
+            raise NotFoundError(f"no trigger with id {trigger_id!r} in the store")
+        return row[0]
+
     def save_trigger_state(self, trigger_id: str, state: Mapping[str, Any]) -> TriggerRecord:
         """Replace a trigger's state outside a poll, e.g. a webhook's subscription Location once
         the subscribe call answered (the trigger is created first: its callback URL is needed)."""
@@ -998,10 +1045,12 @@ class Store:
         return _trigger_record(row)
 
     def claim_due_triggers(
-        self, worker_id: str, now: datetime, lease_seconds: float, limit: int = 50
+        self, worker_id: str, now: datetime, lease_seconds: float, limit: int = 50, *, trigger_id: str | None = None
     ) -> list[TriggerRecord]:
         """Lease up to ``limit`` active triggers due at ``now`` (most overdue first) whose lease is
-        free or expired, for ``lease_seconds``, to ``worker_id`` (unique per worker process).
+        free or expired, for ``lease_seconds``, to ``worker_id`` (unique per worker process);
+        ``trigger_id`` claims that one trigger only (when it is due and free), so that a process
+        running one trigger of its own (``connectorkit listen``) leaves every other one alone.
 
         Atomic: two workers never claim the same trigger. PostgreSQL locks the chosen rows with
         ``SELECT ... FOR UPDATE SKIP LOCKED`` (a concurrent worker takes others instead of
@@ -1016,10 +1065,12 @@ class Store:
         }  # fmt: skip
         with self.engine.begin() as connection:
             # The statements are built once (module level); the claim returns the claimed rows.
+            if trigger_id is not None:
+                values["c_trigger"] = trigger_id
             if connection.dialect.name == "sqlite":
-                rows = connection.execute(_CLAIM_DUE, values).all()
+                rows = connection.execute(_CLAIM_DUE if trigger_id is None else _CLAIM_ONE, values).all()
             else:
-                ids = list(connection.scalars(_DUE_LOCKED, values))
+                ids = list(connection.scalars(_DUE_LOCKED if trigger_id is None else _ONE_LOCKED, values))
                 rows = connection.execute(_CLAIM_IDS, {**values, "c_ids": ids}).all() if ids else []
         records = [_trigger_record(row) for row in rows]
         return sorted(records, key=lambda record: (record.next_due_at or now, record.id))
@@ -1043,15 +1094,53 @@ class Store:
             )
             return bool(released.rowcount)
 
-    def release_leases(self, worker_id: str) -> int:
-        """Release every lease ``worker_id`` holds (a clean shutdown); returns how many."""
+    def release_leases(self, worker_id: str, *, deliveries: bool = False) -> int:
+        """Release every polling lease ``worker_id`` holds (a clean shutdown); returns how many.
+        ``deliveries`` releases its delivery leases too: only for a process restarted under the
+        id of one that died (a live one may be POSTing under them)."""
         with self.engine.begin() as connection:
             released = connection.execute(
                 update(TriggerRow)
                 .where(TriggerRow.lease_owner == worker_id)
                 .values(lease_owner=None, lease_expires_at=None)
             )
+            if deliveries:
+                connection.execute(
+                    update(TriggerRow)
+                    .where(TriggerRow.delivery_owner == worker_id)
+                    .values(delivery_owner=None, delivery_expires_at=None)
+                )
             return int(released.rowcount)
+
+    def claim_delivery(self, trigger_id: str, worker_id: str, now: datetime, lease_seconds: float) -> bool:
+        """Take the trigger's delivery lease for ``worker_id`` until ``now + lease_seconds``: True
+        when it was free or expired (one conditional ``UPDATE``, so two workers never both get
+        it), False when another worker holds it (or the same id in another thread). The holder
+        alone POSTs the trigger's pending events; it renews the lease before each POST
+        (:meth:`renew_delivery`) and releases it when done (:meth:`release_delivery`), so an
+        event is POSTed twice only when a holder died with it in flight."""
+        _check_worker(worker_id)
+        values = {"delivery_owner": worker_id, "delivery_expires_at": now + timedelta(seconds=lease_seconds)}
+        statement = update(TriggerRow).where(
+            TriggerRow.id == trigger_id,
+            or_(TriggerRow.delivery_owner.is_(None), TriggerRow.delivery_expires_at <= now),
+        )
+        with self.engine.begin() as connection:
+            return connection.execute(statement.values(values)).rowcount == 1
+
+    def renew_delivery(self, trigger_id: str, worker_id: str, now: datetime, lease_seconds: float) -> bool:
+        """Extend ``worker_id``'s delivery lease to ``now + lease_seconds``; False (nothing
+        changes) when it no longer holds it: it must not POST any more."""
+        statement = update(TriggerRow).where(TriggerRow.id == trigger_id, TriggerRow.delivery_owner == worker_id)
+        with self.engine.begin() as connection:
+            renewed = connection.execute(statement.values(delivery_expires_at=now + timedelta(seconds=lease_seconds)))
+            return renewed.rowcount == 1
+
+    def release_delivery(self, trigger_id: str, worker_id: str) -> bool:
+        """Give back ``worker_id``'s delivery lease; False when it did not hold it."""
+        statement = update(TriggerRow).where(TriggerRow.id == trigger_id, TriggerRow.delivery_owner == worker_id)
+        with self.engine.begin() as connection:
+            return connection.execute(statement.values(delivery_owner=None, delivery_expires_at=None)).rowcount == 1
 
     def commit_poll(
         self,
@@ -1068,6 +1157,10 @@ class Store:
         stored yet (exactly-once by key: a replayed poll adds nothing), save ``new_state``, set
         ``next_due_at``, the last error (None clears it) and, when given, the status; release the
         lease. Returns the newly stored events, oldest first.
+
+        A status ``unauthenticated`` is not written when the connection's ``credentials_version``
+        changed since the lease was taken (a new sign-in while the poll ran): the trigger keeps its
+        status, records the error and is due at once, to poll with the new credentials.
 
         Refused with :class:`LeaseLostError`, writing nothing, when the lease is no longer
         ``worker_id``'s: its lease expired and another worker took the trigger over, whose poll
@@ -1336,12 +1429,18 @@ _DUE = (
 )
 _DUE_LOCKED = _DUE.with_for_update(skip_locked=True)
 _LEASE = update(TriggerRow).values(
-    lease_owner=bindparam("c_owner", type_=String()), lease_expires_at=bindparam("c_expires", type_=_UTC)
+    lease_owner=bindparam("c_owner", type_=String()),
+    lease_expires_at=bindparam("c_expires", type_=_UTC),
+    lease_credentials=_CREDENTIALS_NOW,
 )
 _CLAIM_DUE = _LEASE.where(TriggerRow.id.in_(_DUE.scalar_subquery())).returning(*_TRIGGER_COLUMNS)
 _CLAIM_IDS = _LEASE.where(TriggerRow.id.in_(bindparam("c_ids", expanding=True))).returning(*_TRIGGER_COLUMNS)
 """The claim of due triggers, built once: SQLite's one ``UPDATE ... WHERE id IN (SELECT ...)``,
 PostgreSQL's ``SELECT ... FOR UPDATE SKIP LOCKED`` then ``UPDATE`` of the ids it locked."""
+_DUE_ONE = _DUE.where(TriggerRow.id == bindparam("c_trigger", type_=String()))
+_ONE_LOCKED = _DUE_ONE.with_for_update(skip_locked=True)
+_CLAIM_ONE = _LEASE.where(TriggerRow.id.in_(_DUE_ONE.scalar_subquery())).returning(*_TRIGGER_COLUMNS)
+"""The same claims for one trigger only (``claim_due_triggers(..., trigger_id=...)``)."""
 _NEXT_FREE_DUE = _NEXT_DUE.where(
     or_(TriggerRow.lease_owner.is_(None), TriggerRow.lease_expires_at <= bindparam("n_now", type_=_UTC))
 )
@@ -1410,6 +1509,12 @@ class EventRecord:
     received_at: datetime
     delivered_at: datetime | None
     attempts: int
+
+
+def without_failures(state: Mapping[str, Any]) -> dict[str, Any]:
+    """A poll state with its back-off count reset (``failures`` 0, when it has one): what a
+    reactivated trigger starts from, so its next failure waits the shortest back-off again."""
+    return {**state, "failures": 0} if "failures" in state else dict(state)
 
 
 def _trigger_record(row: Any) -> TriggerRecord:
